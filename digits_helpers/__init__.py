@@ -1,0 +1,1 @@
+"""Helpers for the digits-book study."""
