@@ -1,0 +1,89 @@
+"""The ``digits-book`` command line: run the study, build the book."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from digits_helpers import params as params_module
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digits-book", description="Run the digits study and build its book."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute the notebooks into runs/<name>/")
+    run.add_argument("--profile", choices=params_module.PROFILES, default="quick")
+    run.add_argument("--params", type=Path, metavar="FILE.yaml", help="YAML parameter overrides")
+    run.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one parameter (VALUE is YAML); repeatable",
+    )
+    run.add_argument("--name", help="run name (default: the profile's name)")
+    run.add_argument(
+        "--no-cache", action="store_true", help="execute every notebook even if unchanged"
+    )
+
+    build = commands.add_parser("build", help="render a run into _build/html")
+    build.add_argument("--run", help="run name (default: the latest successful run)")
+
+    show = commands.add_parser("params", help="list the parameters and what they accept")
+    show.add_argument("--profile", choices=params_module.PROFILES, default="quick")
+    return parser
+
+
+def _list_parameters(profile: str) -> str:
+    values = params_module.load_profile(profile)
+    lines = []
+    for name, parameter in sorted(params_module.SCHEMA.items()):
+        lines.append(f"{name}: {parameter.help}")
+        lines.append(f"    accepts {parameter.accepts}")
+        lines.append(f"    {profile}: {values[name]!r}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``digits-book`` and ``python -m digits_helpers``."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "params":
+            print(_list_parameters(args.profile))
+            return 0
+        if args.command == "run":
+            from digits_helpers.pipeline import RunFailed, check_run_name, run
+
+            parameters = params_module.resolve(args.profile, args.params, args.assignments)
+            name = args.name or args.profile
+            check_run_name(name)
+            try:
+                report = run(parameters, name=name, use_cache=not args.no_cache)
+            except RunFailed as exc:
+                print(f"digits-book run: {exc}", file=sys.stderr)
+                return 1
+            print(f"run {name!r} finished in {report.seconds:.1f} s: {report.run_dir}")
+            return 0
+        if args.command == "build":
+            from digits_helpers.book import BuildFailed, build
+
+            try:
+                html = build(args.run)
+            except BuildFailed as exc:
+                print(f"digits-book build: {exc}", file=sys.stderr)
+                return 1
+            print(f"book built: {html / 'index.html'}")
+            return 0
+    except (params_module.ParameterError, ValueError, FileNotFoundError) as exc:
+        print(f"digits-book {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 2  # unreachable: argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Load the digits, scale them to [0, 1], flatten them and split them.
+
+Every notebook calls :func:`load_split` with the same parameters and so works on
+the same rows: the split is a pure function of ``test_size``, ``random_state``
+and ``stratify``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Images scaled to [0, 1] with their labels."""
+
+    name: str
+    images: np.ndarray  # (n_samples, height, width), float32 in [0, 1]
+    target: np.ndarray  # (n_samples,), int
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802 (the conventional name)
+        """Images flattened to one row of pixels each."""
+        return self.images.reshape(len(self.images), -1)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return self.images.shape[1], self.images.shape[2]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split of one dataset; ``*_images`` keep the 2-D shape for plots."""
+
+    dataset: str
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int]
+    test_size: float
+    random_state: int
+    stratify: bool
+
+    @property
+    def train_images(self) -> np.ndarray:
+        return self.X_train.reshape(-1, *self.image_shape)
+
+    @property
+    def test_images(self) -> np.ndarray:
+        return self.X_test.reshape(-1, *self.image_shape)
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+    def summary(self) -> dict:
+        """Sizes of the split, as stored in ``results.json``."""
+        return {
+            "name": self.dataset,
+            "n_samples": len(self.y_train) + len(self.y_test),
+            "n_features": int(self.X_train.shape[1]),
+            "n_train": len(self.y_train),
+            "n_test": len(self.y_test),
+            "n_classes": self.n_classes,
+            "image_shape": list(self.image_shape),
+        }
+
+
+def load_dataset(name: str = "digits") -> Dataset:
+    """Load a dataset by name, pixels divided by the largest pixel value.
+
+    Parameters
+    ----------
+    name
+        ``"digits"``: scikit-learn's 1,797 8x8 digits, shipped with the package
+        (no download).
+    """
+    if name != "digits":
+        raise ValueError(f"dataset must be 'digits' (got {name!r})")
+    bunch = load_digits()
+    images = bunch.images.astype(np.float32)
+    images /= images.max()
+    return Dataset(name=name, images=images, target=bunch.target.astype(np.int64))
+
+
+def split_dataset(
+    dataset: Dataset, *, test_size: float = 0.2, random_state: int = 42, stratify: bool = False
+) -> Split:
+    """Split rows into train and test sets (80/20, seed 42, unstratified by default)."""
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be strictly between 0 and 1 (got {test_size!r})")
+    X_train, X_test, y_train, y_test = train_test_split(
+        dataset.X,
+        dataset.target,
+        test_size=test_size,
+        random_state=random_state,
+        stratify=dataset.target if stratify else None,
+    )
+    return Split(
+        dataset=dataset.name,
+        X_train=X_train,
+        X_test=X_test,
+        y_train=y_train,
+        y_test=y_test,
+        image_shape=dataset.image_shape,
+        test_size=test_size,
+        random_state=random_state,
+        stratify=stratify,
+    )
+
+
+def load_split(
+    dataset: str = "digits",
+    *,
+    test_size: float = 0.2,
+    random_state: int = 42,
+    stratify: bool = False,
+) -> Split:
+    """The one function every notebook uses to get its data."""
+    return split_dataset(
+        load_dataset(dataset), test_size=test_size, random_state=random_state, stratify=stratify
+    )
+
+
+def class_counts(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """How many rows each class has."""
+    return np.bincount(labels, minlength=n_classes)
+
+
+def count_table(split: Split) -> pd.DataFrame:
+    """Digits per class in the training and test sets."""
+    train = class_counts(split.y_train, split.n_classes)
+    test = class_counts(split.y_test, split.n_classes)
+    return pd.DataFrame(
+        {"digit": range(split.n_classes), "train": train, "test": test, "total": train + test}
+    )

@@ -1,0 +1,111 @@
+"""Honest numbers for a classifier: accuracy with an interval, paired tests, repeated splits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import confusion_matrix
+
+from digits_helpers.data import Dataset, Split, split_dataset
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An accuracy and its confidence interval."""
+
+    accuracy: float
+    low: float
+    high: float
+    n: int
+
+
+def accuracy_interval(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95) -> Interval:
+    """Test accuracy with a Wilson score interval (sound near 100 %, unlike the normal one)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
+        raise ValueError("y_true and y_pred must be non-empty 1-D arrays of the same length")
+    n = len(y_true)
+    correct = int((y_true == y_pred).sum())
+    ci = stats.binomtest(correct, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return Interval(accuracy=correct / n, low=float(ci.low), high=float(ci.high), n=n)
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """Exact McNemar test: do two classifiers err on the same test rows at the same rate?"""
+
+    only_a_correct: int
+    only_b_correct: int
+    p_value: float
+
+    @property
+    def disagreements(self) -> int:
+        return self.only_a_correct + self.only_b_correct
+
+
+def mcnemar_exact(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> McNemar:
+    """Two-sided exact binomial test on the rows where exactly one classifier is right."""
+    y_true, pred_a, pred_b = (np.asarray(a) for a in (y_true, pred_a, pred_b))
+    if not y_true.shape == pred_a.shape == pred_b.shape:
+        raise ValueError("y_true, pred_a and pred_b must have the same shape")
+    a_right, b_right = pred_a == y_true, pred_b == y_true
+    only_a = int((a_right & ~b_right).sum())
+    only_b = int((b_right & ~a_right).sum())
+    n = only_a + only_b
+    p_value = 1.0 if n == 0 else float(stats.binomtest(only_a, n, 0.5).pvalue)
+    return McNemar(only_a_correct=only_a, only_b_correct=only_b, p_value=p_value)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion matrix with a row and a column for every class."""
+    return confusion_matrix(y_true, y_pred, labels=np.arange(n_classes))
+
+
+def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Indices of the test rows a model got wrong."""
+    return np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+
+
+def repeated_split_accuracies(
+    dataset: Dataset,
+    fit_predict: Callable[[Split], np.ndarray],
+    seeds: Sequence[int],
+    *,
+    test_size: float = 0.2,
+    stratify: bool = False,
+) -> list[float]:
+    """Test accuracy of ``fit_predict`` on one fresh split per seed.
+
+    ``fit_predict`` trains on ``split.X_train`` and returns predictions for
+    ``split.X_test``; the seeds change only the split.
+    """
+    scores = []
+    for seed in seeds:
+        split = split_dataset(dataset, test_size=test_size, random_state=seed, stratify=stratify)
+        predictions = fit_predict(split)
+        scores.append(float((predictions == split.y_test).mean()))
+    return scores
+
+
+def mean_and_spread(scores: Sequence[float]) -> dict[str, float]:
+    """Mean, sample standard deviation, minimum and maximum of repeated scores."""
+    values = np.asarray(scores, dtype=float)
+    return {
+        "mean": float(values.mean()),
+        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        "min": float(values.min()),
+        "max": float(values.max()),
+    }
+
+
+def paired_t_test(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
+    """p-value of a paired t-test on per-split accuracies (same seeds for both models)."""
+    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    if a.shape != b.shape or len(a) < 2:
+        raise ValueError("paired scores need the same length, at least two splits")
+    if np.allclose(a, b):
+        return 1.0
+    return float(stats.ttest_rel(a, b).pvalue)

@@ -1,0 +1,185 @@
+"""Sentences that state a run's results, generated from the numbers themselves.
+
+A notebook shows these with ``IPython.display.Markdown``; re-running with other
+parameters rewrites them, so the prose cannot disagree with the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+TARGET = 0.96
+
+
+def pct(value: float, digits: int = 2) -> str:
+    """``0.98333`` -> ``'98.33 %'``."""
+    return f"{100 * value:.{digits}f} %"
+
+
+def describe_params(params: Mapping) -> str:
+    """Best parameters as an inline list: ``activation = relu, alpha = 0.01, ...``."""
+    return ", ".join(f"`{key}` = {_value(value)}" for key, value in sorted(params.items()))
+
+
+def _value(value) -> str:
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(str(v) for v in value) + ")"
+    return str(value)
+
+
+def _versus_target(accuracy: float, target: float) -> str:
+    if accuracy >= target:
+        return f"above the {pct(target, 0)} target"
+    return f"**below** the {pct(target, 0)} target"
+
+
+def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float = TARGET) -> str:
+    """What the MLPClassifier search found, in two short paragraphs."""
+    ignored = sklearn.get("ignored_params") or {}
+    lines = [
+        f"The search evaluated {sklearn['n_candidates']} candidates "
+        f"({sklearn['n_fits']} fits, strategy `{sklearn['strategy']}`) in "
+        f"{sklearn['search_seconds']:.1f} s. The best candidate reached a cross-validated "
+        f"accuracy of **{pct(sklearn['best_cv_score'])}** with "
+        f"{describe_params(sklearn['best_params'])}.",
+        "",
+        f"Refitted on the whole training set, it classifies **{pct(test_accuracy)}** of the "
+        f"held-out test digits correctly, {_versus_target(test_accuracy, target)}; its last "
+        f"fit ran {sklearn['best_n_iter']} epochs.",
+    ]
+    if ignored:
+        names = ", ".join(f"`{k}`" for k in ignored)
+        lines += [
+            "",
+            f"The grid also listed {names}, which the Adam solver ignores: their values did "
+            "not change a single fitted model, so they were not searched.",
+        ]
+    return "\n".join(lines)
+
+
+def sweep_conclusion(runs: Sequence[Mapping], best_index: int, target: float = TARGET) -> str:
+    """What the Keras sweep found."""
+    accuracies = [r["test_accuracy"] for r in runs]
+    above = sum(a >= target for a in accuracies)
+    best = runs[best_index]
+    top = max(range(len(runs)), key=lambda i: accuracies[i])
+    text = [
+        f"{above} of {len(runs)} configurations reach the {pct(target, 0)} target on the test "
+        f"set (range {pct(min(accuracies))} to {pct(max(accuracies))}).",
+        "",
+        f"Chosen by its final validation accuracy, **model {best_index + 1}** "
+        f"(learning rate {best['config']['learning_rate']}, batch size "
+        f"{best['config']['batch_size']}, {best['config']['epochs']} epochs) scores "
+        f"**{pct(best['test_accuracy'])}** on the test set.",
+    ]
+    if top != best_index:
+        text += [
+            "",
+            f"Model {top + 1} scores higher on the test set ({pct(accuracies[top])}), but "
+            "picking it for that reason would tune on the test set and overstate what to "
+            "expect on new forms.",
+        ]
+    return "\n".join(text)
+
+
+def comparison_conclusion(
+    *,
+    sklearn_accuracy: float,
+    keras_accuracy: float,
+    mcnemar_p: float,
+    sklearn_repeated: Mapping[str, float],
+    keras_repeated: Mapping[str, float],
+    paired_p: float,
+    n_seeds: int,
+    n_test: int,
+    alpha: float = 0.05,
+) -> str:
+    """The verdict on the two MLPs, worded by what the tests allow."""
+    diff = keras_accuracy - sklearn_accuracy
+    leader = "Keras" if diff > 0 else "scikit-learn"
+    if diff == 0:
+        single = "Both MLPs score the same on the default split"
+    else:
+        single = (
+            f"On the default split the {leader} MLP is ahead by {pct(abs(diff))} "
+            f"({pct(sklearn_accuracy)} for scikit-learn, {pct(keras_accuracy)} for Keras)"
+        )
+    significant = mcnemar_p < alpha
+    verdict = (
+        f"McNemar's exact test gives p = {mcnemar_p:.3f}: "
+        + ("the difference is significant" if significant else "**not significant**")
+        + f" at the {alpha:.2f} level."
+    )
+    repeated = (
+        f"Over {n_seeds} random splits the scikit-learn MLP averages "
+        f"{pct(sklearn_repeated['mean'])} (sd {pct(sklearn_repeated['std'])}) and the Keras MLP "
+        f"{pct(keras_repeated['mean'])} (sd {pct(keras_repeated['std'])}); a paired t-test "
+        f"over those splits gives p = {paired_p:.3f}."
+    )
+    if significant or paired_p < alpha:
+        closing = (
+            "The evidence favours one implementation, but the gap is small next to the "
+            "split-to-split spread: choose on cost and convenience as much as on accuracy."
+        )
+    else:
+        closing = (
+            "The data do not let us crown a winner: the two MLPs are equally accurate "
+            f"within what a test set of {n_test} digits can tell. Choose on cost and convenience."
+        )
+    return "\n\n".join([single + ". " + verdict, repeated, closing])
+
+
+def confusion_summary(cm, *, top: int = 3) -> str:
+    """The most frequent mistakes in a confusion matrix, as a sentence."""
+    import numpy as np
+
+    cm = np.asarray(cm)
+    errors = cm.sum() - np.trace(cm)
+    if errors == 0:
+        return "The model classifies every test digit correctly."
+    off = [
+        (int(cm[i, j]), i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j and cm[i, j]
+    ]
+    off.sort(key=lambda item: (-item[0], item[1], item[2]))
+    parts = [f"a {i} read as {j} ({n}x)" for n, i, j in off[:top]]
+    worst = int(np.argmax(cm.sum(axis=1) - np.diag(cm)))
+    return (
+        f"The model makes {errors} mistakes on {int(cm.sum())} test digits. The most frequent: "
+        + ", ".join(parts)
+        + f". The digit missed most often is {worst}."
+    )
+
+
+def beyond_conclusion(cnn: Mapping, svc: Mapping, target: float = 0.99) -> str:
+    """How the CNN and the SVC did against a target."""
+    best = max((cnn, svc), key=lambda m: m["test_accuracy"])
+    reached = "reaches" if best["test_accuracy"] >= target else "does **not** reach"
+    return (
+        f"The CNN classifies {pct(cnn['test_accuracy'])} of the test digits correctly after "
+        f"{cnn['train_seconds']:.1f} s of training; the tuned SVC {pct(svc['test_accuracy'])} "
+        f"after a {svc['train_seconds']:.1f} s search. The better of the two, the "
+        f"{best['name']}, {reached} the {pct(target, 0)} goal set for this chapter."
+    )
+
+
+def interval_summary(table) -> str:
+    """Whether the accuracy intervals of the models on one split overlap."""
+    best = table["accuracy"].idxmax()
+    overlapping = [
+        name
+        for name in table.index
+        if name != best and table.loc[name, "ci_high"] >= table.loc[best, "accuracy"]
+    ]
+    row = table.loc[best]
+    text = (
+        f"The most accurate model on this split is the **{best}** ({pct(row['accuracy'])}, "
+        f"interval {pct(row['ci_low'], 1)} to {pct(row['ci_high'], 1)})."
+    )
+    if overlapping:
+        text += (
+            " The intervals of " + ", ".join(overlapping) + " reach its accuracy: on a test set "
+            "of this size, their differences from it are within the noise of the measurement."
+        )
+    else:
+        text += " No other model's interval reaches its accuracy."
+    return text

@@ -1,0 +1,348 @@
+"""The study's parameters: one flat namespace, validated before anything runs.
+
+Every notebook declares a subset of these names in its ``parameters`` cell. A run
+resolves a profile (``quick`` or ``full``), an optional YAML file and ``--set``
+overrides into one mapping, checks every value here, and only then executes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES = ("quick", "full")
+DATASETS = ("digits",)
+SEARCH_STRATEGIES = ("grid", "effective-grid", "halving")
+KERAS_CONFIG_KEYS = ("validation_split", "learning_rate", "batch_size", "epochs")
+# MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
+GRID_KEYS = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "alpha",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "momentum",
+    "nesterovs_momentum",
+    "early_stopping",
+    "validation_fraction",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "tol",
+)
+
+
+class ParameterError(ValueError):
+    """A parameter name or value that the study does not accept."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of the namespace: how to check a value and what it accepts."""
+
+    name: str
+    accepts: str
+    check: Callable[[Any], Any]
+    help: str
+
+
+def _fail(name: str, accepts: str, value: Any) -> ParameterError:
+    return ParameterError(f"parameter '{name}' must be {accepts} (got {value!r})")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _choice(name: str, options: tuple[str, ...]) -> Parameter:
+    accepts = "one of " + ", ".join(repr(o) for o in options)
+
+    def check(value: Any) -> str:
+        if value not in options:
+            raise _fail(name, accepts, value)
+        return value
+
+    return Parameter(name, accepts, check, "")
+
+
+def _int(name: str, minimum: int, *, allow: tuple[int, ...] = ()) -> Parameter:
+    accepts = f"an integer >= {minimum}" + "".join(f" or {a}" for a in allow)
+
+    def check(value: Any) -> int:
+        if not _is_int(value) or (value < minimum and value not in allow):
+            raise _fail(name, accepts, value)
+        return value
+
+    return Parameter(name, accepts, check, "")
+
+
+def _fraction(name: str) -> Parameter:
+    accepts = "a number strictly between 0 and 1"
+
+    def check(value: Any) -> float:
+        if not _is_number(value) or not 0 < value < 1:
+            raise _fail(name, accepts, value)
+        return float(value)
+
+    return Parameter(name, accepts, check, "")
+
+
+def _bool(name: str) -> Parameter:
+    accepts = "true or false"
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise _fail(name, accepts, value)
+        return value
+
+    return Parameter(name, accepts, check, "")
+
+
+def _int_list(name: str, minimum: int, *, min_length: int = 1) -> Parameter:
+    accepts = f"a list of at least {min_length} integers >= {minimum}"
+
+    def check(value: Any) -> list[int]:
+        if (
+            not isinstance(value, list | tuple)
+            or len(value) < min_length
+            or not all(_is_int(v) and v >= minimum for v in value)
+        ):
+            raise _fail(name, accepts, value)
+        return list(value)
+
+    return Parameter(name, accepts, check, "")
+
+
+def _check_param_grid(value: Any) -> dict[str, list]:
+    accepts = (
+        "a mapping from MLPClassifier arguments ("
+        + ", ".join(GRID_KEYS)
+        + ") to non-empty lists of values"
+    )
+    if not isinstance(value, Mapping) or not value:
+        raise _fail("param_grid", accepts, value)
+    grid: dict[str, list] = {}
+    for key, values in value.items():
+        if key not in GRID_KEYS:
+            raise ParameterError(
+                f"parameter 'param_grid' has unknown key {key!r}; accepted keys: "
+                + ", ".join(GRID_KEYS)
+            )
+        if not isinstance(values, list | tuple) or not values:
+            raise ParameterError(
+                f"parameter 'param_grid' entry {key!r} must be a non-empty list (got {values!r})"
+            )
+        if key == "hidden_layer_sizes":
+            values = [_layer_sizes(v) for v in values]
+        grid[key] = list(values)
+    return grid
+
+
+def _layer_sizes(value: Any) -> list[int]:
+    sizes = [value] if _is_int(value) else value
+    if (
+        not isinstance(sizes, list | tuple)
+        or not sizes
+        or not all(_is_int(s) and s >= 1 for s in sizes)
+    ):
+        raise ParameterError(
+            "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
+            f"integers such as [112, 112] (got {value!r})"
+        )
+    return list(sizes)
+
+
+def _check_keras_configurations(value: Any) -> list[dict]:
+    accepts = (
+        "a non-empty list of mappings with keys "
+        + ", ".join(KERAS_CONFIG_KEYS)
+        + " (validation_split in (0, 1), learning_rate > 0, batch_size >= 1, epochs >= 1)"
+    )
+    if not isinstance(value, list | tuple) or not value:
+        raise _fail("keras_configurations", accepts, value)
+    configs = []
+    for i, config in enumerate(value, start=1):
+        where = f"parameter 'keras_configurations' item {i}"
+        if not isinstance(config, Mapping) or set(config) != set(KERAS_CONFIG_KEYS):
+            raise ParameterError(f"{where} must be {accepts} (got {config!r})")
+        vs, lr = config["validation_split"], config["learning_rate"]
+        bs, ep = config["batch_size"], config["epochs"]
+        if not (_is_number(vs) and 0 < vs < 1):
+            raise ParameterError(f"{where}: validation_split must be in (0, 1) (got {vs!r})")
+        if not (_is_number(lr) and lr > 0):
+            raise ParameterError(f"{where}: learning_rate must be a number > 0 (got {lr!r})")
+        if not (_is_int(bs) and bs >= 1):
+            raise ParameterError(f"{where}: batch_size must be an integer >= 1 (got {bs!r})")
+        if not (_is_int(ep) and ep >= 1):
+            raise ParameterError(f"{where}: epochs must be an integer >= 1 (got {ep!r})")
+        configs.append(
+            {
+                "validation_split": float(vs),
+                "learning_rate": float(lr),
+                "batch_size": bs,
+                "epochs": ep,
+            }
+        )
+    return configs
+
+
+def _check_svc_param_grid(value: Any) -> dict[str, list]:
+    accepts = (
+        "a mapping with keys 'C' (a list of numbers > 0) and 'gamma' (a list of numbers > 0 "
+        "or 'scale')"
+    )
+    if not isinstance(value, Mapping) or set(value) != {"C", "gamma"}:
+        raise _fail("svc_param_grid", accepts, value)
+    c_values, gammas = value["C"], value["gamma"]
+    if (
+        not isinstance(c_values, list | tuple)
+        or not c_values
+        or not all(_is_number(c) and c > 0 for c in c_values)
+        or not isinstance(gammas, list | tuple)
+        or not gammas
+        or not all(g == "scale" or (_is_number(g) and g > 0) for g in gammas)
+    ):
+        raise _fail("svc_param_grid", accepts, value)
+    return {"C": list(c_values), "gamma": list(gammas)}
+
+
+def _described(parameter: Parameter, help_text: str) -> Parameter:
+    return Parameter(parameter.name, parameter.accepts, parameter.check, help_text)
+
+
+SCHEMA: dict[str, Parameter] = {
+    p.name: p
+    for p in (
+        _described(_choice("dataset", DATASETS), "which dataset to load"),
+        _described(_fraction("test_size"), "fraction of the data held out for testing"),
+        _described(_int("random_state", 0), "seed of the train/test split"),
+        _described(_bool("stratify"), "keep class proportions equal in train and test"),
+        _described(_int("model_seed", 0), "seed of every model's initialisation and shuffling"),
+        Parameter(
+            "param_grid",
+            "a mapping from MLPClassifier arguments to non-empty lists of values",
+            _check_param_grid,
+            "the MLPClassifier hyperparameter grid",
+        ),
+        _described(_int("cv", 2), "number of cross-validation folds"),
+        _described(
+            _int("n_jobs", 1, allow=(-1,)), "parallel workers for the search (-1: all cores)"
+        ),
+        _described(_int("mlp_max_iter", 1), "maximum epochs of each MLPClassifier fit"),
+        _described(
+            _choice("search_strategy", SEARCH_STRATEGIES), "how the hyperparameter grid is searched"
+        ),
+        Parameter(
+            "keras_configurations",
+            "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS),
+            _check_keras_configurations,
+            "the Keras training configurations",
+        ),
+        _described(_int_list("keras_hidden_units", 1), "units of each hidden Dense layer"),
+        _described(_int("cnn_epochs", 1), "epochs of the convolutional network"),
+        _described(_bool("cnn_augment"), "train the CNN on one-pixel-shifted copies too"),
+        Parameter(
+            "svc_param_grid",
+            "a mapping with keys 'C' and 'gamma' to lists of values",
+            _check_svc_param_grid,
+            "the RBF SVC's C and gamma grid",
+        ),
+        _described(
+            _int_list("repeat_seeds", 0, min_length=2),
+            "split seeds for the repeated-split comparison",
+        ),
+    )
+}
+
+
+def validate(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every name and value; return the normalised parameters.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (listing the known ones) or an invalid value (naming the
+        parameter and what it accepts).
+    """
+    validate_names(values)
+    checked = {name: SCHEMA[name].check(value) for name, value in values.items()}
+    missing = sorted(set(SCHEMA) - set(checked))
+    if missing:
+        raise ParameterError(f"parameter {missing[0]!r} has no value in the profile")
+    return checked
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split ``NAME=VALUE`` and parse VALUE as YAML (``0.3``, ``true``, ``[1, 2]``)."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ParameterError(f"--set expects NAME=VALUE (got {text!r})")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"--set {name}: value {raw!r} is not valid YAML ({exc})") from exc
+    return name.strip(), value
+
+
+def load_profile(profile: str) -> dict[str, Any]:
+    """The raw values of a shipped profile (``quick`` or ``full``)."""
+    if profile not in PROFILES:
+        raise ParameterError(f"profile must be one of {', '.join(PROFILES)} (got {profile!r})")
+    text = resources.files("digits_helpers").joinpath(f"profiles/{profile}.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def load_params_file(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping of parameter overrides."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ParameterError(f"--params: cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"--params: {path} is not valid YAML ({exc})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"--params: {path} must hold a mapping of NAME: VALUE")
+    return data
+
+
+def resolve(
+    profile: str = "quick",
+    params_file: Path | None = None,
+    assignments: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Profile, then file, then ``--set`` overrides; validated as a whole."""
+    values = load_profile(profile)
+    if params_file is not None:
+        overrides = load_params_file(params_file)
+        validate_names(overrides)
+        values.update(overrides)
+    for text in assignments:
+        name, value = parse_assignment(text)
+        validate_names({name: value})
+        values[name] = value
+    return validate(values)
+
+
+def validate_names(values: Mapping[str, Any]) -> None:
+    """Reject unknown names early, before values are merged."""
+    unknown = sorted(set(values) - set(SCHEMA))
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter {unknown[0]!r}; known parameters: " + ", ".join(sorted(SCHEMA))
+        )

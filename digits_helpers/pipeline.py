@@ -1,0 +1,274 @@
+"""Execute the study's notebooks with papermill into ``runs/<name>/``.
+
+A run is all or nothing: the notebooks execute in a staging directory, and only a
+run in which every notebook succeeded replaces ``runs/<name>/``. A notebook whose
+code, parameters, helper package and package versions are unchanged since an
+earlier run is not executed again: its executed copy comes from ``runs/.cache/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from digits_helpers import results
+from digits_helpers.params import validate
+
+KERNEL_NAME = "python3"
+CACHE_DIR = ".cache"
+LATEST_FILE = "LATEST"
+INJECTED_TAG = "injected-parameters"
+
+
+@dataclass(frozen=True)
+class NotebookStep:
+    """One notebook of the study, the stage file it writes and the stages it reads."""
+
+    name: str
+    stage: str
+    reads: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+STEPS = (
+    NotebookStep("01_preprocessing", "preprocessing"),
+    NotebookStep("02_sklearn_search", "sklearn"),
+    NotebookStep("03_keras_sweeps", "keras"),
+    NotebookStep("04_beyond_the_mlp", "beyond"),
+    NotebookStep("05_comparison", "comparison", reads=("sklearn", "keras", "beyond")),
+)
+
+
+class RunFailed(RuntimeError):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+@dataclass
+class StepReport:
+    """What happened to one notebook in a run."""
+
+    name: str
+    seconds: float
+    cached: bool
+
+
+@dataclass
+class RunReport:
+    """A finished run: where it is and how long each notebook took."""
+
+    run_dir: Path
+    steps: list[StepReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project directory: the nearest parent holding ``notebooks/`` and ``_toc.yml``."""
+    start = Path(start or Path.cwd()).resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "notebooks").is_dir() and (candidate / "_toc.yml").exists():
+            return candidate
+    raise FileNotFoundError(
+        f"no digits-book project (a folder with notebooks/ and _toc.yml) at or above {start}"
+    )
+
+
+def declared_parameters(notebook: Path) -> list[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    import papermill
+
+    return list(papermill.inspect_notebook(str(notebook)))
+
+
+def _digest(*parts: bytes) -> str:
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(len(part).to_bytes(8, "little"))
+        sha.update(part)
+    return sha.hexdigest()
+
+
+def package_source_digest() -> str:
+    """A hash of the helper package's source: the logic the notebooks call."""
+    package = Path(__file__).parent
+    files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.yaml"))
+    return _digest(*(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in files))
+
+
+def step_key(
+    notebook: Path, parameters: Mapping[str, Any], upstream: Mapping[str, str], source: str
+) -> str:
+    """Cache key of one notebook execution."""
+    code = [c.source for c in nbformat.read(notebook, as_version=4).cells]
+    return _digest(
+        json.dumps(code).encode(),
+        json.dumps(results.jsonable(parameters), sort_keys=True).encode(),
+        json.dumps(upstream, sort_keys=True).encode(),
+        json.dumps(results.package_versions(), sort_keys=True).encode(),
+        source.encode(),
+    )
+
+
+def prepare_for_book(path: Path) -> None:
+    """Fold the injected parameters under a caption and drop the superseded defaults."""
+    nb = nbformat.read(path, as_version=4)
+    injected = any(INJECTED_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if INJECTED_TAG in tags:
+            if "hide-input" not in tags:
+                tags.append("hide-input")
+            cell.metadata["mystnb"] = {
+                "code_prompt_show": "Show the parameters of this run",
+                "code_prompt_hide": "Hide the parameters of this run",
+            }
+        elif "parameters" in tags and injected and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, work: Path) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(work),
+            progress_bar=sys.stderr.isatty(),
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise RunFailed(
+            f"notebook {step.filename} failed in cell {exc.cell_index} "
+            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"the failed notebook is kept at {output}"
+        ) from exc
+
+
+def run(
+    parameters: Mapping[str, Any],
+    *,
+    name: str,
+    root: Path | None = None,
+    use_cache: bool = True,
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+) -> RunReport:
+    """Execute every notebook with ``parameters`` and publish the run as ``runs/<name>/``.
+
+    The parameters are validated first; nothing executes when one is invalid. Each
+    notebook receives only the names its ``parameters`` cell declares, plus
+    ``run_dir``. A failed run raises :class:`RunFailed` and leaves an earlier
+    ``runs/<name>/`` untouched.
+    """
+    parameters = validate(parameters)
+    check_run_name(name)
+    root = find_root(root)
+    runs = root / "runs"
+    staging = runs / f".staging-{name}-{os.getpid()}"
+    failed = runs / f".failed-{name}"
+    cache = runs / CACHE_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    source_digest = package_source_digest()
+    report = RunReport(run_dir=runs / name)
+    keys: dict[str, str] = {}
+    start = time.perf_counter()
+    try:
+        for index, step in enumerate(STEPS, start=1):
+            notebook = root / "notebooks" / step.filename
+            declared = declared_parameters(notebook)
+            given = {k: parameters[k] for k in declared if k in parameters}
+            key = step_key(notebook, given, {s: keys[s] for s in step.reads}, source_digest)
+            keys[step.stage] = key
+            cached = cache / key
+            output = staging / step.filename
+            step_start = time.perf_counter()
+            if use_cache and (cached / step.filename).exists():
+                shutil.copy2(cached / step.filename, output)
+                shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
+                seconds = json.loads((cached / "meta.json").read_text())["seconds"]
+                report.steps.append(StepReport(step.name, seconds, cached=True))
+                log(
+                    f"[{index}/{len(STEPS)}] {step.name}: unchanged, reused "
+                    f"({seconds:.1f} s when it ran)"
+                )
+                continue
+            log(f"[{index}/{len(STEPS)}] {step.name}: executing")
+            injected = dict(given)
+            if "run_dir" in declared:
+                injected["run_dir"] = "."
+            _execute(step, notebook, output, injected, staging)
+            seconds = time.perf_counter() - step_start
+            prepare_for_book(output)
+            report.steps.append(StepReport(step.name, seconds, cached=False))
+            log(f"[{index}/{len(STEPS)}] {step.name}: done in {seconds:.1f} s")
+            _store_in_cache(cached, step, staging, seconds)
+        report.seconds = time.perf_counter() - start
+        timings = {
+            "notebooks": {s.name: round(s.seconds, 3) for s in report.steps},
+            "cached": [s.name for s in report.steps if s.cached],
+            "total_seconds": round(report.seconds, 3),
+        }
+        results.write_json_atomic(
+            staging / results.RESULTS_FILE, results.assemble(staging, parameters, timings)
+        )
+    except BaseException:
+        shutil.rmtree(failed, ignore_errors=True)
+        if staging.exists():
+            staging.rename(failed)
+        raise
+    _publish(staging, runs / name)
+    (runs / LATEST_FILE).write_text(name + "\n")
+    return report
+
+
+def _store_in_cache(cached: Path, step: NotebookStep, staging: Path, seconds: float) -> None:
+    tmp = cached.with_name(cached.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copy2(staging / step.filename, tmp / step.filename)
+    shutil.copy2(staging / f"{step.stage}.json", tmp / f"{step.stage}.json")
+    (tmp / "meta.json").write_text(json.dumps({"seconds": seconds}))
+    shutil.rmtree(cached, ignore_errors=True)
+    tmp.rename(cached)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Swap a finished run into place; the previous one is removed only afterwards."""
+    previous = target.with_name(f".previous-{target.name}-{os.getpid()}")
+    if target.exists():
+        target.rename(previous)
+    staging.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def check_run_name(name: str) -> None:
+    """A run name is one plain folder name."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name or name != name.strip():
+        raise ValueError(
+            f"--name must be a plain folder name without '/' or a leading '.' (got {name!r})"
+        )
+
+
+def latest_run(root: Path | None = None) -> str:
+    """Name of the most recent successful run."""
+    path = find_root(root) / "runs" / LATEST_FILE
+    if not path.exists():
+        raise FileNotFoundError("no successful run yet: execute `digits-book run` first")
+    return path.read_text().strip()
