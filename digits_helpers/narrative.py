@@ -142,12 +142,16 @@ def confusion_summary(cm, *, top: int = 3) -> str:
     ]
     off.sort(key=lambda item: (-item[0], item[1], item[2]))
     parts = [f"a {i} read as {j} ({n}x)" for n, i, j in off[:top]]
-    worst = int(np.argmax(cm.sum(axis=1) - np.diag(cm)))
-    return (
+    missed = cm.sum(axis=1) - np.diag(cm)
+    text = (
         f"The model makes {errors} mistakes on {int(cm.sum())} test digits. The most frequent: "
         + ", ".join(parts)
-        + f". The digit missed most often is {worst}."
+        + "."
     )
+    worst = np.flatnonzero(missed == missed.max())
+    if len(worst) == 1 and missed.max() > 1:
+        text += f" The digit missed most often is {int(worst[0])} ({int(missed.max())} times)."
+    return text
 
 
 def beyond_conclusion(cnn: Mapping, svc: Mapping, target: float = 0.99) -> str:

@@ -1,0 +1,74 @@
+"""Generated prose says what the numbers say."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digits_helpers import narrative
+
+SPREAD = {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}
+
+
+def _conclusion(mcnemar_p, paired_p=0.5):
+    return narrative.comparison_conclusion(
+        sklearn_accuracy=0.975,
+        keras_accuracy=0.98,
+        mcnemar_p=mcnemar_p,
+        sklearn_repeated=SPREAD,
+        keras_repeated=SPREAD,
+        paired_p=paired_p,
+        n_seeds=5,
+        n_test=360,
+    )
+
+
+def test_pct_formats_for_a_reader():
+    assert narrative.pct(0.98333) == "98.33 %"
+
+
+def test_comparison_says_not_significant_when_p_is_large():
+    text = _conclusion(0.6)
+    assert "**not significant**" in text and "do not let us crown a winner" in text
+    assert "360 digits" in text
+
+
+def test_comparison_says_significant_when_p_is_small():
+    text = _conclusion(0.01, paired_p=0.01)
+    assert "the difference is significant" in text and "crown" not in text
+
+
+def test_sweep_conclusion_warns_when_test_best_differs_from_chosen():
+    runs = [
+        {"config": {"learning_rate": 0.1, "batch_size": 8, "epochs": 2}, "test_accuracy": a}
+        for a in (0.95, 0.99)
+    ]
+    text = narrative.sweep_conclusion(runs, best_index=0)
+    assert "model 1" in text and "Model 2 scores higher" in text and "1 of 2" in text
+
+
+def test_search_conclusion_mentions_ignored_hyperparameters():
+    summary = {
+        "n_candidates": 2,
+        "n_fits": 6,
+        "strategy": "effective-grid",
+        "search_seconds": 1.0,
+        "best_cv_score": 0.97,
+        "best_params": {"alpha": 0.01},
+        "best_n_iter": 50,
+        "ignored_params": {"learning_rate": ["adaptive", "constant"]},
+    }
+    text = narrative.search_conclusion(summary, test_accuracy=0.95)
+    assert "`learning_rate`" in text and "**below** the 96 % target" in text
+
+
+def test_confusion_summary_lists_the_most_frequent_mistake_first():
+    cm = np.diag([10, 10, 10])
+    cm[1, 2] = 3
+    cm[0, 2] = 1
+    text = narrative.confusion_summary(cm)
+    assert text.index("a 1 read as 2 (3x)") < text.index("a 0 read as 2 (1x)")
+    assert "missed most often is 1" in text
+
+
+def test_confusion_summary_of_a_perfect_model():
+    assert "every test digit correctly" in narrative.confusion_summary(np.eye(3, dtype=int))

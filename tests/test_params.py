@@ -1,0 +1,95 @@
+"""The parameter namespace: profiles, overrides and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from digits_helpers import params
+from digits_helpers.params import ParameterError
+
+
+@pytest.mark.parametrize("profile", params.PROFILES)
+def test_every_profile_sets_every_parameter_validly(profile):
+    values = params.resolve(profile)
+    assert set(values) == set(params.SCHEMA)
+
+
+def test_full_profile_holds_the_reference_grid_of_576_combinations():
+    grid = params.resolve("full")["param_grid"]
+    sizes = [len(v) for v in grid.values()]
+    assert sizes and __import__("math").prod(sizes) == 576
+
+
+def test_full_profile_holds_the_reference_keras_configurations():
+    configs = params.resolve("full")["keras_configurations"]
+    assert [c["epochs"] for c in configs] == [50, 75, 100, 50, 75]
+    assert [c["batch_size"] for c in configs] == [64, 32, 128, 32, 64]
+
+
+def test_set_overrides_the_profile_and_parses_yaml_values():
+    values = params.resolve("quick", assignments=["random_state=7", "stratify=true"])
+    assert values["random_state"] == 7 and values["stratify"] is True
+
+
+def test_params_file_overrides_the_profile(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("cv: 5\nrepeat_seeds: [3, 4]\n")
+    values = params.resolve("quick", params_file=path)
+    assert values["cv"] == 5 and values["repeat_seeds"] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "named", "accepted"),
+    [
+        ("test_size=1.5", "test_size", "strictly between 0 and 1"),
+        ("test_size=0", "test_size", "strictly between 0 and 1"),
+        ("random_state=-1", "random_state", "integer >= 0"),
+        ("random_state=1.5", "random_state", "integer >= 0"),
+        ("cv=1", "cv", "integer >= 2"),
+        ("n_jobs=0", "n_jobs", "-1"),
+        ("stratify=maybe", "stratify", "true or false"),
+        ("dataset=mnist", "dataset", "'digits'"),
+        ("search_strategy=random", "search_strategy", "'halving'"),
+        ("keras_hidden_units=[]", "keras_hidden_units", "list of at least 1"),
+        ("repeat_seeds=[1]", "repeat_seeds", "at least 2"),
+        ("param_grid={alpha: []}", "param_grid", "non-empty list"),
+        ("param_grid={colour: [red]}", "param_grid", "accepted keys"),
+        ("param_grid={hidden_layer_sizes: [[0]]}", "param_grid", "positive integers"),
+        ("svc_param_grid={C: [0], gamma: [scale]}", "svc_param_grid", "numbers > 0"),
+        (
+            "keras_configurations=[{validation_split: 1.2, learning_rate: 0.1, "
+            "batch_size: 3, epochs: 2}]",
+            "keras_configurations",
+            "validation_split must be in (0, 1)",
+        ),
+        ("keras_configurations=[{epochs: 2}]", "keras_configurations", "keys validation_split"),
+    ],
+)
+def test_invalid_value_is_refused_naming_parameter_and_accepted_values(
+    assignment, named, accepted
+):
+    with pytest.raises(ParameterError) as error:
+        params.resolve("quick", assignments=[assignment])
+    assert named in str(error.value) and accepted in str(error.value)
+
+
+def test_unknown_parameter_is_refused_with_the_known_names():
+    with pytest.raises(ParameterError, match="unknown parameter 'tset_size'.*test_size"):
+        params.resolve("quick", assignments=["tset_size=0.3"])
+
+
+def test_set_without_equals_sign_is_refused():
+    with pytest.raises(ParameterError, match="NAME=VALUE"):
+        params.resolve("quick", assignments=["test_size"])
+
+
+def test_unknown_profile_is_refused():
+    with pytest.raises(ParameterError, match="quick, full"):
+        params.resolve("huge")
+
+
+def test_params_file_that_is_not_a_mapping_is_refused(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ParameterError, match="mapping"):
+        params.resolve("quick", params_file=path)

@@ -1,0 +1,132 @@
+"""The papermill pipeline on a miniature project: all-or-nothing runs and the cache.
+
+The notebooks here are tiny stand-ins with the study's names, so that these tests
+exercise the real papermill execution, staging, publishing and caching in seconds.
+The study's own notebooks run in ``test_study_run.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from digits_helpers import pipeline, results
+from digits_helpers.params import resolve
+
+DECLARES = {
+    "01_preprocessing": ("random_state",),
+    "02_sklearn_search": ("cv",),
+    "03_keras_sweeps": ("model_seed",),
+    "04_beyond_the_mlp": ("cnn_epochs",),
+    "05_comparison": ("repeat_seeds",),
+}
+
+
+def _write_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = "") -> None:
+    defaults = "\n".join(f"{n} = None" for n in names) + '\nrun_dir = "."'
+    parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
+    payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
+    work = new_code_cell(
+        f"{body}\nfrom digits_helpers import results\n"
+        f"results.save_stage(run_dir, {stage!r}, {payload})"
+    )
+    nb = new_notebook(cells=[parameters, work])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    for step in pipeline.STEPS:
+        _write_notebook(tmp_path / "notebooks" / step.filename, step.stage, DECLARES[step.name])
+    return tmp_path
+
+
+def _run(project, **overrides):
+    parameters = resolve("quick", assignments=[f"{k}={v}" for k, v in overrides.items()])
+    return pipeline.run(parameters, name="trial", root=project, log=lambda message: None)
+
+
+def test_run_publishes_notebooks_and_results(project):
+    report = _run(project)
+    run_dir = project / "runs" / "trial"
+    assert report.run_dir == run_dir
+    assert sorted(p.name for p in run_dir.glob("*.ipynb")) == [s.filename for s in pipeline.STEPS]
+    document = results.load_results(run_dir)
+    assert document["parameters"]["cv"] == 3 and document["dataset"]["name"] == "digits"
+    assert set(document["timings"]["notebooks"]) == {s.name for s in pipeline.STEPS}
+    assert (project / "runs" / "LATEST").read_text().strip() == "trial"
+
+
+def test_each_notebook_receives_only_the_parameters_it_declares(project):
+    _run(project, cv=4)
+    stage = json.loads((project / "runs" / "trial" / "sklearn.json").read_text())
+    assert stage == {"dataset": {"name": "digits"}, "cv": 4}
+    nb = nbformat.read(project / "runs" / "trial" / "02_sklearn_search.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "cv = 4" in injected[0].source and "random_state" not in injected[0].source
+
+
+def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(project):
+    _run(project)
+    nb = nbformat.read(project / "runs" / "trial" / "01_preprocessing.ipynb", as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert "remove-cell" in tags[0] and "hide-input" in tags[1]
+    assert nb.cells[1].metadata["mystnb"]["code_prompt_show"] == "Show the parameters of this run"
+
+
+def test_unchanged_notebooks_are_reused_from_the_cache(project):
+    _run(project)
+    report = _run(project)
+    assert all(step.cached for step in report.steps)
+
+
+def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(project):
+    _run(project)
+    report = _run(project, cv=5)
+    executed = [s.name for s in report.steps if not s.cached]
+    assert executed == ["02_sklearn_search", "05_comparison"]
+
+
+def test_editing_a_notebook_reexecutes_it(project):
+    _run(project)
+    _write_notebook(
+        project / "notebooks" / "03_keras_sweeps.ipynb", "keras", ("model_seed",), "x = 1"
+    )
+    report = _run(project)
+    assert [s.name for s in report.steps if not s.cached] == ["03_keras_sweeps", "05_comparison"]
+
+
+def test_failed_run_names_the_notebook_and_keeps_the_earlier_run(project):
+    _run(project)
+    good = (project / "runs" / "trial" / "results.json").read_text()
+    _write_notebook(
+        project / "notebooks" / "04_beyond_the_mlp.ipynb",
+        "beyond",
+        ("cnn_epochs",),
+        "raise RuntimeError('boom')",
+    )
+    with pytest.raises(pipeline.RunFailed, match=r"04_beyond_the_mlp\.ipynb failed in cell .*boom"):
+        _run(project, cv=5)
+    assert (project / "runs" / "trial" / "results.json").read_text() == good
+    assert (project / "runs" / ".failed-trial" / "04_beyond_the_mlp.ipynb").exists()
+
+
+def test_invalid_parameter_executes_nothing(project):
+    parameters = resolve("quick")
+    parameters["test_size"] = 1.5
+    with pytest.raises(ValueError, match="test_size"):
+        pipeline.run(parameters, name="trial", root=project, log=lambda message: None)
+    assert not (project / "runs").exists()
+
+
+@pytest.mark.parametrize("name", ["", ".hidden", "a/b", "../up"])
+def test_run_name_must_be_a_plain_folder_name(project, name):
+    with pytest.raises(ValueError, match="--name"):
+        pipeline.run(resolve("quick"), name=name, root=project, log=lambda message: None)

@@ -1,0 +1,74 @@
+"""The MLPClassifier search and its strategies, on small grids."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from digits_helpers import search
+
+SMALL = {
+    "hidden_layer_sizes": [[32]],
+    "learning_rate_init": [0.01],
+    "learning_rate": ["adaptive", "constant"],
+    "alpha": [0.0001, 0.01],
+}
+
+
+def _run(split, strategy="grid", grid=SMALL):
+    return search.run_search(
+        split.X_train, split.y_train, grid, strategy=strategy, cv=3, n_jobs=1, max_iter=30
+    )
+
+
+def test_effective_grid_drops_what_adam_ignores():
+    grid, ignored = search.effective_grid(search.grid_from_params(SMALL))
+    assert "learning_rate" not in grid and ignored == {"learning_rate": ["adaptive", "constant"]}
+
+
+def test_effective_grid_keeps_the_schedule_when_sgd_is_searched():
+    grid, ignored = search.effective_grid({"solver": ["sgd", "adam"], "learning_rate": ["constant"]})
+    assert "learning_rate" in grid and not ignored
+
+
+def test_grid_search_fits_every_combination(split):
+    result = _run(split)
+    assert result.n_candidates == 4 and result.n_fits == 12
+
+
+def test_effective_grid_finds_the_same_best_score_with_half_the_fits(split):
+    full, effective = _run(split), _run(split, "effective-grid")
+    assert effective.n_candidates == full.n_candidates // 2
+    assert effective.best_cv_score == pytest.approx(full.best_cv_score)
+    assert effective.best_params["learning_rate"] in ("adaptive", "constant")
+
+
+def test_search_result_summary_is_json_ready(split):
+    summary = _run(split).summary()
+    assert summary["best_params"]["hidden_layer_sizes"] == [32]
+    assert 0.8 < summary["best_cv_score"] <= 1.0
+
+
+def test_search_does_not_warn_about_convergence(split):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _run(split)
+
+
+def test_unknown_strategy_is_refused(split):
+    with pytest.raises(ValueError, match="grid, effective-grid, halving"):
+        _run(split, strategy="random")
+
+
+def test_layer_sizes_from_yaml_become_tuples():
+    grid = search.grid_from_params({"hidden_layer_sizes": [[112, 112], [100]]})
+    assert grid["hidden_layer_sizes"] == [(112, 112), (100,)]
+
+
+def test_n_combinations_multiplies_the_value_counts():
+    assert search.n_combinations(SMALL) == 4
+
+
+def test_varied_params_lists_only_the_ones_that_change(split):
+    assert set(search.varied_params(_run(split).cv_results)) == {"learning_rate", "alpha"}
