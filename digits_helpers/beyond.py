@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,12 +10,9 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import SVC
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402  (after the log level is set)
-
-from digits_helpers.data import Split  # noqa: E402
-from digits_helpers.keras_mlp import seed_keras  # noqa: E402
+from digits_helpers.data import Split
+from digits_helpers.keras_mlp import seed_keras
+from digits_helpers.tf_runtime import keras
 
 SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 

@@ -45,9 +45,7 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
     stage_chapters(root, run_name)
     copy_plotly_js(root / "_static")
     command = [
-        sys.executable,
-        "-m",
-        "jupyter_book.cli.main",
+        str(Path(sys.executable).with_name("jupyter-book")),
         "build",
         str(root),
         "--all",

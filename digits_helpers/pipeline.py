@@ -21,6 +21,8 @@ from typing import Any
 
 import nbformat
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
+
 from digits_helpers import results
 from digits_helpers.params import validate
 
@@ -156,8 +158,7 @@ def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, w
     except PapermillExecutionError as exc:
         raise RunFailed(
             f"notebook {step.filename} failed in cell {exc.cell_index} "
-            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
-            f"the failed notebook is kept at {output}"
+            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
         ) from exc
 
 
@@ -228,10 +229,14 @@ def run(
         results.write_json_atomic(
             staging / results.RESULTS_FILE, results.assemble(staging, parameters, timings)
         )
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(failed, ignore_errors=True)
         if staging.exists():
             staging.rename(failed)
+        if isinstance(exc, RunFailed):
+            raise RunFailed(
+                f"{exc}\nthe failed run is kept in {failed}; runs/{name}/ is unchanged"
+            ) from exc.__cause__
         raise
     _publish(staging, runs / name)
     (runs / LATEST_FILE).write_text(name + "\n")
