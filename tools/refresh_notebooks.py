@@ -2,7 +2,9 @@
 
 The committed outputs are what the nbval tests compare against, so run this after a
 change that is meant to move a result (``make notebooks``), and review the diff.
-Execution counts, timings and papermill metadata are stripped to keep diffs readable.
+Timings and papermill metadata are stripped to keep diffs readable. Execution counts
+stay: they are 1, 2, 3... for a top-to-bottom run, and nbval treats a cell without one
+as never executed.
 """
 
 from __future__ import annotations
@@ -21,17 +23,12 @@ NOISE_KEYS = ("execution", "papermill")
 
 
 def strip_noise(path: Path) -> None:
-    """Remove execution counts, timings and papermill bookkeeping from a notebook."""
+    """Remove timings and papermill bookkeeping from a notebook."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         for key in NOISE_KEYS:
             cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = None
     nbformat.write(nb, path)
 
 
