@@ -1,0 +1,57 @@
+"""The CNN and the SVC of the beyond-the-MLP chapter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digits_helpers import beyond
+
+
+def test_shift_augment_adds_four_one_pixel_shifts_with_zero_fill():
+    image = np.zeros((1, 3, 3), dtype=np.float32)
+    image[0, 1, 1] = 1.0
+    shifted = beyond.shift_augment(image)
+    assert shifted.shape == (5, 3, 3)
+    positions = {tuple(np.argwhere(s)[0]) for s in shifted}
+    assert positions == {(1, 1), (1, 2), (1, 0), (2, 1), (0, 1)}
+
+
+def test_shift_does_not_wrap_around_the_edge():
+    image = np.zeros((1, 3, 3), dtype=np.float32)
+    image[0, 0, 2] = 1.0
+    shifted = beyond.shift_augment(image)
+    assert shifted[1].sum() == 0.0  # shifted right, off the image
+
+
+def test_cnn_takes_images_and_outputs_one_probability_per_class():
+    model = beyond.build_cnn((8, 8), 10)
+    assert model.input_shape == (None, 8, 8, 1) and model.output_shape == (None, 10)
+
+
+def test_cnn_learns_the_digits_in_one_epoch(split):
+    run = beyond.train_cnn(split, epochs=1, augment=False, seed=0)
+    assert run.test_accuracy > 0.7 and run.test_predictions.shape == split.y_test.shape
+    assert run.summary()["details"]["n_training_images"] == len(split.y_train)
+
+
+def test_cnn_is_reproducible_for_the_same_seed(split):
+    a = beyond.train_cnn(split, epochs=1, augment=False, seed=3)
+    b = beyond.train_cnn(split, epochs=1, augment=False, seed=3)
+    np.testing.assert_array_equal(a.test_predictions, b.test_predictions)
+
+
+def test_augmentation_multiplies_the_training_images_by_five(split):
+    run = beyond.train_cnn(split, epochs=1, augment=True, seed=0)
+    assert run.details["n_training_images"] == 5 * len(split.y_train)
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 1.5])
+def test_invalid_epochs_are_refused(split, epochs):
+    with pytest.raises(ValueError, match="epochs"):
+        beyond.train_cnn(split, epochs=epochs)
+
+
+def test_svc_search_picks_from_the_grid_and_beats_97_percent(split):
+    run = beyond.tune_svc(split, C_values=[1, 10], gamma_values=["scale"], n_jobs=1)
+    assert run.details["best_params"]["C"] in (1, 10) and run.test_accuracy > 0.97

@@ -1,0 +1,72 @@
+"""Retraining the chosen models on fresh splits and tabulating them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digits_helpers import compare
+
+
+def test_mlp_fit_predict_retrains_the_best_params_on_any_split(split):
+    fit_predict = compare.mlp_fit_predict(
+        {"hidden_layer_sizes": [32], "alpha": 0.01, "learning_rate_init": 0.01},
+        max_iter=50,
+        seed=0,
+    )
+    predictions = fit_predict(split)
+    assert predictions.shape == split.y_test.shape and (predictions == split.y_test).mean() > 0.9
+
+
+def test_keras_fit_predict_trains_the_chosen_configuration(split):
+    config = {"validation_split": 0.2, "learning_rate": 0.01, "batch_size": 64, "epochs": 3}
+    predictions = compare.keras_fit_predict(config, hidden_units=[32], seed=0)(split)
+    assert (predictions == split.y_test).mean() > 0.8
+
+
+def test_repeated_scores_give_one_accuracy_per_model_and_seed(digits):
+    def constant(split):
+        return np.zeros(len(split.y_test), dtype=int)
+
+    scores = compare.repeated_scores(
+        digits, {"a": constant, "b": constant}, [0, 1], test_size=0.2, stratify=False
+    )
+    assert set(scores) == {"a", "b"} and all(len(v) == 2 for v in scores.values())
+    assert scores["a"] == scores["b"]
+
+
+def test_accuracy_table_has_interval_errors_and_cost():
+    y = np.array([0, 1, 1, 0])
+    table = compare.accuracy_table(y, {"m": np.array([0, 1, 0, 0])}, {"m": 2.0})
+    row = table.loc["m"]
+    assert row["accuracy"] == 0.75 and row["errors"] == 1 and row["seconds"] == 2.0
+    assert row["ci_low"] < 0.75 < row["ci_high"]
+
+
+def test_formatted_tables_show_percentages_without_timings():
+    y = np.array([0, 1])
+    table = compare.accuracy_table(y, {"m": y}, {"m": 1.0})
+    shown = compare.format_accuracy_table(table)
+    assert list(shown.columns) == ["model", "test accuracy", "95 % interval", "errors"]
+    assert shown.iloc[0]["test accuracy"] == "100.00 %"
+    spread = compare.format_spread_table({"m": {"mean": 0.9, "std": 0.01, "min": 0.8, "max": 1}})
+    assert spread.iloc[0]["mean"] == "90.00 %"
+
+
+def test_stage_predictions_and_costs_read_every_model():
+    sklearn = {"test_predictions": [1], "search_seconds": 3.0}
+    keras = {"test_predictions": [2], "train_seconds": 1.0}
+    beyond = {
+        "test_predictions": {"CNN": [3], "RBF SVC": [4]},
+        "models": [
+            {"name": "CNN", "train_seconds": 5.0},
+            {"name": "RBF SVC", "train_seconds": 0.5},
+        ],
+    }
+    assert list(compare.stage_predictions(sklearn, keras, beyond)) == [
+        "sklearn MLP",
+        "Keras MLP",
+        "CNN",
+        "RBF SVC",
+    ]
+    assert compare.stage_costs(sklearn, keras, beyond)["CNN"] == pytest.approx(5.0)
