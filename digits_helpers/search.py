@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401 (enables the import)
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, StratifiedKFold
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from digits_helpers.results import jsonable
 
@@ -110,15 +111,18 @@ def effective_grid(
 
 
 class QuietMLPClassifier(MLPClassifier):
-    """``MLPClassifier`` that does not warn when ``max_iter`` ends a fit.
+    """``MLPClassifier`` that fits on one BLAS thread and does not warn at ``max_iter``.
 
-    The search runs its fits in worker processes, where the caller's warning filters do
-    not apply; a fit that stops at ``max_iter`` is an expected outcome of a grid, not a
-    problem to print hundreds of times into a notebook.
+    The network's matrices are tiny (a batch of 32-128 digits times a 64x112 layer): a
+    second BLAS thread only adds synchronisation, and was measured to make a fit several
+    times slower when the other core is busy. A fit that stops at ``max_iter`` is an
+    expected outcome of a grid, not a problem to print hundreds of times into a
+    notebook; the search's fits run in worker processes, where the caller's warning
+    filters do not apply, so the filter lives here.
     """
 
     def fit(self, X, y):  # noqa: D102 (same as MLPClassifier.fit)
-        with warnings.catch_warnings():
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
             warnings.simplefilter("ignore", category=ConvergenceWarning)
             return super().fit(X, y)
 

@@ -65,9 +65,7 @@ def test_params_file_overrides_the_profile(tmp_path):
         ("keras_configurations=[{epochs: 2}]", "keras_configurations", "keys validation_split"),
     ],
 )
-def test_invalid_value_is_refused_naming_parameter_and_accepted_values(
-    assignment, named, accepted
-):
+def test_invalid_value_is_refused_naming_parameter_and_accepted_values(assignment, named, accepted):
     with pytest.raises(ParameterError) as error:
         params.resolve("quick", assignments=[assignment])
     assert named in str(error.value) and accepted in str(error.value)

@@ -35,7 +35,11 @@ def _write_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = 
         f"results.save_stage(run_dir, {stage!r}, {payload})"
     )
     nb = new_notebook(cells=[parameters, work])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 

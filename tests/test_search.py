@@ -28,7 +28,9 @@ def test_effective_grid_drops_what_adam_ignores():
 
 
 def test_effective_grid_keeps_the_schedule_when_sgd_is_searched():
-    grid, ignored = search.effective_grid({"solver": ["sgd", "adam"], "learning_rate": ["constant"]})
+    grid, ignored = search.effective_grid(
+        {"solver": ["sgd", "adam"], "learning_rate": ["constant"]}
+    )
     assert "learning_rate" in grid and not ignored
 
 
