@@ -9,6 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 TARGET = 0.96
+MLP_MODELS = ("sklearn MLP", "Keras MLP")
+
+
+def plain(markdown: str) -> str:
+    """Markdown prose without emphasis or code marks, for gluing into another page's text."""
+    return markdown.replace("**", "").replace("`", "")
+
+
+def points(difference: float) -> str:
+    """A difference of two accuracies: ``0.0306`` -> ``'3.06 percentage points'``."""
+    return f"{100 * difference:.2f} percentage points"
 
 
 def pct(value: float, digits: int = 2) -> str:
@@ -101,7 +112,7 @@ def comparison_conclusion(
         single = "Both MLPs score the same on the default split"
     else:
         single = (
-            f"On the default split the {leader} MLP is ahead by {pct(abs(diff))} "
+            f"On the default split the {leader} MLP is ahead by {points(abs(diff))} "
             f"({pct(sklearn_accuracy)} for scikit-learn, {pct(keras_accuracy)} for Keras)"
         )
     significant = mcnemar_p < alpha
@@ -180,10 +191,43 @@ def interval_summary(table) -> str:
         f"interval {pct(row['ci_low'], 1)} to {pct(row['ci_high'], 1)})."
     )
     if overlapping:
+        names = [f"the {name}" for name in overlapping]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         text += (
-            " The intervals of " + ", ".join(overlapping) + " reach its accuracy: on a test set "
-            "of this size, their differences from it are within the noise of the measurement."
+            f" The intervals of {listed} reach the {best}'s accuracy: on a test set of this "
+            "size, their differences from it are within the noise of the measurement."
         )
     else:
         text += " No other model's interval reaches its accuracy."
     return text
+
+
+def target_verdict(accuracies: Mapping[str, float], target: float = TARGET) -> str:
+    """Which of the MLPs reach the target on the common test split."""
+    reached = [name for name, accuracy in accuracies.items() if accuracy >= target]
+    if len(reached) == len(accuracies):
+        answer = "Yes, with either library."
+    elif reached:
+        answer = f"Only the {reached[0]} does on this split."
+    else:
+        answer = "Not on this split: neither MLP does."
+    scores = ", ".join(f"the {name} {pct(acc)}" for name, acc in accuracies.items())
+    return f"{answer} On the common test split {scores}, against a target of {pct(target, 0)}."
+
+
+def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
+    """Whether a model beyond the MLPs did better on average over the repeated splits."""
+    best_mlp = max(MLP_MODELS, key=lambda name: spread[name]["mean"])
+    others = [name for name in spread if name not in MLP_MODELS]
+    best_other = max(others, key=lambda name: spread[name]["mean"])
+    gap = spread[best_other]["mean"] - spread[best_mlp]["mean"]
+    if gap > 0:
+        return (
+            f"Yes: over the repeated splits the {best_other} averages {points(gap)} more than the "
+            f"better MLP (the {best_mlp}). For scanned forms, a model that knows which pixels "
+            "are neighbours is the better starting point."
+        )
+    return (
+        f"Not here: over the repeated splits the better MLP (the {best_mlp}) averages at least "
+        f"as much as the {best_other}."
+    )

@@ -72,3 +72,40 @@ def test_confusion_summary_lists_the_most_frequent_mistake_first():
 
 def test_confusion_summary_of_a_perfect_model():
     assert "every test digit correctly" in narrative.confusion_summary(np.eye(3, dtype=int))
+
+
+def test_target_verdict_names_the_mlp_that_misses():
+    text = narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95})
+    assert text.startswith("Only the sklearn MLP does") and "95.00 %" in text
+
+
+def test_target_verdict_when_both_reach_it():
+    assert narrative.target_verdict({"a": 0.97, "b": 0.99}).startswith("Yes")
+
+
+def test_beyond_verdict_follows_the_repeated_split_means():
+    spread = {
+        "sklearn MLP": {"mean": 0.97},
+        "Keras MLP": {"mean": 0.96},
+        "CNN": {"mean": 0.99},
+        "RBF SVC": {"mean": 0.98},
+    }
+    assert narrative.beyond_verdict(spread).startswith("Yes: over the repeated splits the CNN")
+    spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = 0.9
+    assert narrative.beyond_verdict(spread).startswith("Not here")
+
+
+def test_interval_summary_lists_models_whose_interval_reaches_the_best():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "accuracy": [0.99, 0.98, 0.90],
+            "ci_low": [0.97, 0.96, 0.87],
+            "ci_high": [1.0, 0.995, 0.93],
+        },
+        index=["CNN", "sklearn MLP", "Keras MLP"],
+    )
+    text = narrative.interval_summary(table)
+    assert "**CNN**" in text and "the sklearn MLP reach the CNN's accuracy" in text
+    assert "Keras MLP reach" not in text

@@ -25,6 +25,7 @@ import nbformat
 import pytest
 from browser import CHROMIUM, chromium, serve, visit
 
+from digits_helpers import narrative
 from digits_helpers.params import resolve
 from digits_helpers.pipeline import STEPS
 from digits_helpers.results import jsonable
@@ -84,6 +85,31 @@ GLUED_IN_RESULTS = {
         for name, key in zip(MODELS, ("sklearn", "keras", "cnn", "svc"), strict=True)
         for stat in ("mean", "std")
     },
+}
+# The verdicts glued into the conclusions, as the run's numbers imply them.
+MLP_ACCURACY = {
+    "sklearn MLP": lambda r: r["sklearn"]["test_accuracy"],
+    "Keras MLP": lambda r: r["keras"]["best"]["test_accuracy"],
+}
+GLUED_IN_RESULTS |= {
+    "target_verdict": lambda r: narrative.plain(
+        narrative.target_verdict({name: get(r) for name, get in MLP_ACCURACY.items()})
+    ),
+    "beyond_verdict": lambda r: narrative.plain(
+        narrative.beyond_verdict(r["comparison"]["spread"])
+    ),
+    "mlp_verdict": lambda r: narrative.plain(
+        narrative.comparison_conclusion(
+            sklearn_accuracy=r["sklearn"]["test_accuracy"],
+            keras_accuracy=r["keras"]["best"]["test_accuracy"],
+            mcnemar_p=r["comparison"]["mcnemar_p"],
+            sklearn_repeated=r["comparison"]["spread"]["sklearn MLP"],
+            keras_repeated=r["comparison"]["spread"]["Keras MLP"],
+            paired_p=r["comparison"]["paired_t_p"],
+            n_seeds=len(r["comparison"]["repeat_seeds"]),
+            n_test=r["dataset"]["n_test"],
+        )
+    ),
 }
 # {glue:text}`chapters/02_sklearn_search.ipynb::sklearn_best_cv:.2%` or {glue:text}`n_train`
 GLUE_ROLE = re.compile(r"\{glue:text\}`(?:[^`:]+::)?(?P<key>\w+)(?::(?P<spec>[^`]*))?`")
