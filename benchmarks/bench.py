@@ -10,6 +10,7 @@ of both, and writes ``benchmarks/results/<mode>.json`` and ``<mode>.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The reference's worker processes would print a ConvergenceWarning per capped fit.
+os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning")
 
 from reference import (  # noqa: E402
     REFERENCE_GRID,
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "mode": mode,
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "command": "python benchmarks/bench.py" + " ".join([""] + (argv or sys.argv[1:])),
         "stages": stages,
         "versions": package_versions(),

@@ -87,9 +87,6 @@ def repeated_scores(
     return scores
 
 
-MLP_NAMES = ("sklearn MLP", "Keras MLP")
-
-
 def stage_predictions(
     sklearn: Mapping, keras: Mapping, beyond_stage: Mapping
 ) -> dict[str, np.ndarray]:

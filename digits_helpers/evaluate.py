@@ -41,10 +41,6 @@ class McNemar:
     only_b_correct: int
     p_value: float
 
-    @property
-    def disagreements(self) -> int:
-        return self.only_a_correct + self.only_b_correct
-
 
 def mcnemar_exact(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> McNemar:
     """Two-sided exact binomial test on the rows where exactly one classifier is right."""

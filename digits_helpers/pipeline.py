@@ -112,8 +112,9 @@ def package_source_digest() -> str:
 def step_key(
     notebook: Path, parameters: Mapping[str, Any], upstream: Mapping[str, str], source: str
 ) -> str:
-    """Cache key of one notebook execution."""
-    code = [c.source for c in nbformat.read(notebook, as_version=4).cells]
+    """Cache key of one notebook execution: its code (not its prose) and all it depends on."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    code = [c.source for c in cells if c.cell_type == "code"]
     return _digest(
         json.dumps(code).encode(),
         json.dumps(results.jsonable(parameters), sort_keys=True).encode(),
@@ -121,6 +122,28 @@ def step_key(
         json.dumps(results.package_versions(), sort_keys=True).encode(),
         source.encode(),
     )
+
+
+def graft_prose(executed: Path, source: Path, output: Path) -> None:
+    """Write ``output``: the prose of ``source`` with the code and outputs of ``executed``.
+
+    A cached execution stays valid when only markdown changed (its key covers code
+    only); this carries the new prose into it without executing anything.
+    """
+    ran = nbformat.read(executed, as_version=4)
+    code_cells = iter(c for c in ran.cells if INJECTED_TAG not in c.metadata.get("tags", []))
+    injected = [c for c in ran.cells if INJECTED_TAG in c.metadata.get("tags", [])]
+    cells = []
+    for cell in nbformat.read(source, as_version=4).cells:
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        ran_cell = next(c for c in code_cells if c.cell_type == "code")
+        cells.append(ran_cell)
+        if "parameters" in cell.metadata.get("tags", []):
+            cells.extend(injected)
+    ran.cells = cells
+    nbformat.write(ran, output)
 
 
 def prepare_for_book(path: Path) -> None:
@@ -201,7 +224,7 @@ def run(
             output = staging / step.filename
             step_start = time.perf_counter()
             if use_cache and (cached / step.filename).exists():
-                shutil.copy2(cached / step.filename, output)
+                graft_prose(cached / step.filename, notebook, output)
                 shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
                 seconds = json.loads((cached / "meta.json").read_text())["seconds"]
                 report.steps.append(StepReport(step.name, seconds, cached=True))

@@ -15,7 +15,6 @@ Three strategies search the same space:
 
 from __future__ import annotations
 
-import itertools
 import time
 import warnings
 from collections.abc import Mapping
@@ -201,15 +200,6 @@ def run_search(
         n_fits=len(cv_results) * cv,
         ignored_params=ignored,
     )
-
-
-def expand(param_grid: Mapping[str, list]) -> list[dict]:
-    """Every combination of a grid, in ``ParameterGrid``'s sorted-key order."""
-    keys = sorted(param_grid)
-    return [
-        dict(zip(keys, values, strict=True))
-        for values in itertools.product(*(param_grid[k] for k in keys))
-    ]
 
 
 def grid_table(grid: Mapping[str, list], ignored: Mapping[str, list]) -> pd.DataFrame:

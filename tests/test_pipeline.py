@@ -134,3 +134,18 @@ def test_invalid_parameter_executes_nothing(project):
 def test_run_name_must_be_a_plain_folder_name(project, name):
     with pytest.raises(ValueError, match="--name"):
         pipeline.run(resolve("quick"), name=name, root=project, log=lambda message: None)
+
+
+def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project):
+    _run(project)
+    path = project / "notebooks" / "02_sklearn_search.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("# A new title"))
+    nbformat.write(nb, path)
+    report = _run(project)
+    assert all(step.cached for step in report.steps)
+    published = nbformat.read(project / "runs" / "trial" / "02_sklearn_search.ipynb", 4)
+    assert published.cells[0].source == "# A new title"
+    tags = [c.metadata.get("tags", []) for c in published.cells]
+    assert "injected-parameters" in tags[2] and "parameters" in tags[1]
+    assert published.cells[3].outputs, "the executed outputs come along with the new prose"
