@@ -7,6 +7,7 @@ import warnings
 import pytest
 
 from digits_helpers import search
+from digits_helpers.search import HALVING_FACTOR
 
 SMALL = {
     "hidden_layer_sizes": [[32]],
@@ -74,3 +75,20 @@ def test_n_combinations_multiplies_the_value_counts():
 
 def test_varied_params_lists_only_the_ones_that_change(split):
     assert set(search.varied_params(_run(split).cv_results)) == {"learning_rate", "alpha"}
+
+
+def test_halving_ends_on_every_training_row(split):
+    grid = {
+        "hidden_layer_sizes": [[16], [32]],
+        "alpha": [0.0001, 0.01],
+        "learning_rate_init": [0.01],
+    }
+    result = _run(split, "halving", grid)
+    assert result.n_candidates >= 4 and 0.5 < result.best_cv_score <= 1.0
+    last_round_rows = result.cv_results["n_resources"].max()
+    assert len(split.y_train) - HALVING_FACTOR**2 < last_round_rows <= len(split.y_train)
+
+
+@pytest.mark.parametrize(("n_candidates", "rows"), [(2, 1437), (4, 479), (288, 159)])
+def test_halving_starts_small_enough_to_finish_on_all_rows(n_candidates, rows):
+    assert search.halving_min_rows(1437, n_candidates) == rows
