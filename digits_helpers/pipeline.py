@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
@@ -52,6 +54,14 @@ STEPS = (
     NotebookStep("04_beyond_the_mlp", "beyond"),
     NotebookStep("05_comparison", "comparison", reads=("sklearn", "keras", "beyond")),
 )
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Kernels talk over local IPC sockets: no TCP ports, no unencrypted-TCP warning."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
 
 
 class RunFailed(RuntimeError):
@@ -177,6 +187,7 @@ def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, w
             cwd=str(work),
             progress_bar=sys.stderr.isatty(),
             log_output=False,
+            kernel_manager_class=LocalKernelManager,
         )
     except PapermillExecutionError as exc:
         raise RunFailed(

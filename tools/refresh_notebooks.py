@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
+from digits_helpers.pipeline import LocalKernelManager
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NOISE_KEYS = ("execution", "papermill")
@@ -45,6 +47,7 @@ def main() -> int:
                 kernel_name="python3",
                 cwd=str(NOTEBOOKS),
                 progress_bar=sys.stderr.isatty(),
+                kernel_manager_class=LocalKernelManager,
             )
             strip_noise(output)
             shutil.copy2(output, notebook)
