@@ -32,11 +32,14 @@ run: venv
 build: venv
 	$(VENV)/bin/digits-book build
 
-# Debian's Chromium for the test that opens the built book in a real browser.
+# Debian's Chromium for the test that opens the built book in a real browser
+# (apt-get as root, or through sudo otherwise).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test: venv browser
 	$(PY) -m pytest
@@ -59,4 +62,4 @@ bench-quick: venv
 	$(PY) benchmarks/bench.py --quick
 
 clean:
-	rm -rf _build runs book/chapters _static/plotly.min.js
+	rm -rf _build runs book/chapters _static/plotly.min.js notebooks/runs

@@ -30,7 +30,6 @@ def stage_chapters(root: Path, run_name: str) -> Path:
     chapters.mkdir(parents=True)
     for step in STEPS:
         shutil.copy2(run_dir / step.filename, chapters / step.filename)
-    shutil.copy2(run_dir / "results.json", chapters / "results.json")
     return chapters
 
 
@@ -44,8 +43,12 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
     run_name = run_name or latest_run(root)
     stage_chapters(root, run_name)
     copy_plotly_js(root / "_static")
+    beside_python = Path(sys.executable).with_name("jupyter-book")
+    jupyter_book = str(beside_python) if beside_python.exists() else shutil.which("jupyter-book")
+    if jupyter_book is None:
+        raise FileNotFoundError("the jupyter-book command is not installed")
     command = [
-        str(Path(sys.executable).with_name("jupyter-book")),
+        jupyter_book,
         "build",
         str(root),
         "--all",

@@ -87,6 +87,17 @@ def repeated_scores(
     return scores
 
 
+def check_same_split(split: Split, stages: Mapping[str, Mapping]) -> None:
+    """Refuse to compare predictions made on another split than ``split``."""
+    for name, stage in stages.items():
+        if stage.get("split") != split.identity():
+            raise ValueError(
+                f"the {name} results were computed on the split {stage.get('split')}, "
+                f"not on {split.identity()}: execute the notebooks with the same "
+                "dataset, test_size, random_state and stratify"
+            )
+
+
 def stage_predictions(
     sklearn: Mapping, keras: Mapping, beyond_stage: Mapping
 ) -> dict[str, np.ndarray]:

@@ -59,6 +59,15 @@ class Split:
     def n_classes(self) -> int:
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
+    def identity(self) -> dict:
+        """The parameters that define this split; equal identities mean equal rows."""
+        return {
+            "dataset": self.dataset,
+            "test_size": self.test_size,
+            "random_state": self.random_state,
+            "stratify": self.stratify,
+        }
+
     def summary(self) -> dict:
         """Sizes of the split, as stored in ``results.json``."""
         return {

@@ -97,11 +97,29 @@ def mean_and_spread(scores: Sequence[float]) -> dict[str, float]:
     }
 
 
-def paired_t_test(scores_a: Sequence[float], scores_b: Sequence[float]) -> float:
-    """p-value of a paired t-test on per-split accuracies (same seeds for both models)."""
+def paired_t_test(
+    scores_a: Sequence[float], scores_b: Sequence[float], *, test_fraction: float
+) -> float:
+    """Two-sided p-value of the corrected resampled t-test (Nadeau and Bengio, 2003).
+
+    Repeated random splits share most of their training rows, so the per-split
+    differences are correlated and a plain paired t-test is far too optimistic. The
+    correction inflates the variance by ``n_test / n_train``. Returns NaN when the
+    difference is the same on every split (the test is undefined), 1.0 when the two
+    models score the same everywhere.
+    """
     a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
-    if a.shape != b.shape or len(a) < 2:
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
         raise ValueError("paired scores need the same length, at least two splits")
-    if np.allclose(a, b):
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be strictly between 0 and 1 (got {test_fraction})")
+    differences = a - b
+    if np.allclose(differences, 0):
         return 1.0
-    return float(stats.ttest_rel(a, b).pvalue)
+    variance = differences.var(ddof=1)
+    if variance == 0:
+        return float("nan")
+    k = len(differences)
+    corrected = (1 / k + test_fraction / (1 - test_fraction)) * variance
+    t = differences.mean() / np.sqrt(corrected)
+    return float(2 * stats.t.sf(abs(t), df=k - 1))

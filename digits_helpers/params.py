@@ -79,22 +79,27 @@ def _choice(name: str, options: tuple[str, ...]) -> Parameter:
     return Parameter(name, accepts, check, "")
 
 
-def _int(name: str, minimum: int, *, allow: tuple[int, ...] = ()) -> Parameter:
-    accepts = f"an integer >= {minimum}" + "".join(f" or {a}" for a in allow)
+MAX_SEED = 2**32 - 1  # what NumPy's and scikit-learn's random states accept
+
+
+def _int(name: str, minimum: int, maximum: int | None = None) -> Parameter:
+    accepts = (
+        f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
+    )
 
     def check(value: Any) -> int:
-        if not _is_int(value) or (value < minimum and value not in allow):
+        if not _is_int(value) or value < minimum or (maximum is not None and value > maximum):
             raise _fail(name, accepts, value)
         return value
 
     return Parameter(name, accepts, check, "")
 
 
-def _fraction(name: str) -> Parameter:
-    accepts = "a number strictly between 0 and 1"
+def _fraction(name: str, low: float, high: float) -> Parameter:
+    accepts = f"a number from {low} to {high}"
 
     def check(value: Any) -> float:
-        if not _is_number(value) or not 0 < value < 1:
+        if not _is_number(value) or not low <= value <= high:
             raise _fail(name, accepts, value)
         return float(value)
 
@@ -112,14 +117,20 @@ def _bool(name: str) -> Parameter:
     return Parameter(name, accepts, check, "")
 
 
-def _int_list(name: str, minimum: int, *, min_length: int = 1) -> Parameter:
-    accepts = f"a list of at least {min_length} integers >= {minimum}"
+def _int_list(
+    name: str, minimum: int, maximum: int, *, min_length: int = 1, unique: bool = False
+) -> Parameter:
+    accepts = (
+        f"a list of at least {min_length} {'distinct ' if unique else ''}integers "
+        f"from {minimum} to {maximum}"
+    )
 
     def check(value: Any) -> list[int]:
         if (
             not isinstance(value, list | tuple)
             or len(value) < min_length
-            or not all(_is_int(v) and v >= minimum for v in value)
+            or not all(_is_int(v) and minimum <= v <= maximum for v in value)
+            or (unique and len(set(value)) != len(value))
         ):
             raise _fail(name, accepts, value)
         return list(value)
@@ -148,8 +159,22 @@ def _check_param_grid(value: Any) -> dict[str, list]:
             )
         if key == "hidden_layer_sizes":
             values = [_layer_sizes(v) for v in values]
+        else:
+            for v in values:
+                _check_mlp_argument(key, v)
         grid[key] = list(values)
     return grid
+
+
+def _check_mlp_argument(key: str, value: Any) -> None:
+    """Let scikit-learn's own constraints judge one MLPClassifier argument value."""
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    try:
+        MLPClassifier(**{key: value})._validate_params()
+    except InvalidParameterError as exc:
+        raise ParameterError(f"parameter 'param_grid' entry {key!r}: {exc}") from exc
 
 
 def _layer_sizes(value: Any) -> list[int]:
@@ -203,7 +228,7 @@ def _check_keras_configurations(value: Any) -> list[dict]:
 def _check_svc_param_grid(value: Any) -> dict[str, list]:
     accepts = (
         "a mapping with keys 'C' (a list of numbers > 0) and 'gamma' (a list of numbers > 0 "
-        "or 'scale')"
+        "or 'scale' or 'auto')"
     )
     if not isinstance(value, Mapping) or set(value) != {"C", "gamma"}:
         raise _fail("svc_param_grid", accepts, value)
@@ -214,10 +239,16 @@ def _check_svc_param_grid(value: Any) -> dict[str, list]:
         or not all(_is_number(c) and c > 0 for c in c_values)
         or not isinstance(gammas, list | tuple)
         or not gammas
-        or not all(g == "scale" or (_is_number(g) and g > 0) for g in gammas)
+        or not all(g in ("scale", "auto") or (_is_number(g) and g > 0) for g in gammas)
     ):
         raise _fail("svc_param_grid", accepts, value)
     return {"C": list(c_values), "gamma": list(gammas)}
+
+
+def _check_n_jobs(value: Any) -> int:
+    if not _is_int(value) or value == 0:
+        raise _fail("n_jobs", "a non-zero integer (-1: all cores, -2: all but one, ...)", value)
+    return value
 
 
 def _described(parameter: Parameter, help_text: str) -> Parameter:
@@ -228,19 +259,24 @@ SCHEMA: dict[str, Parameter] = {
     p.name: p
     for p in (
         _described(_choice("dataset", DATASETS), "which dataset to load"),
-        _described(_fraction("test_size"), "fraction of the data held out for testing"),
-        _described(_int("random_state", 0), "seed of the train/test split"),
+        _described(_fraction("test_size", 0.05, 0.5), "fraction of the data held out for testing"),
+        _described(_int("random_state", 0, MAX_SEED), "seed of the train/test split"),
         _described(_bool("stratify"), "keep class proportions equal in train and test"),
-        _described(_int("model_seed", 0), "seed of every model's initialisation and shuffling"),
+        _described(
+            _int("model_seed", 0, MAX_SEED), "seed of every model's initialisation and shuffling"
+        ),
         Parameter(
             "param_grid",
             "a mapping from MLPClassifier arguments to non-empty lists of values",
             _check_param_grid,
             "the MLPClassifier hyperparameter grid",
         ),
-        _described(_int("cv", 2), "number of cross-validation folds"),
-        _described(
-            _int("n_jobs", 1, allow=(-1,)), "parallel workers for the search (-1: all cores)"
+        _described(_int("cv", 2, 20), "number of cross-validation folds"),
+        Parameter(
+            "n_jobs",
+            "a non-zero integer (-1: all cores, -2: all but one, ...)",
+            _check_n_jobs,
+            "parallel workers for the searches",
         ),
         _described(_int("mlp_max_iter", 1), "maximum epochs of each MLPClassifier fit"),
         _described(
@@ -252,7 +288,7 @@ SCHEMA: dict[str, Parameter] = {
             _check_keras_configurations,
             "the Keras training configurations",
         ),
-        _described(_int_list("keras_hidden_units", 1), "units of each hidden Dense layer"),
+        _described(_int_list("keras_hidden_units", 1, 4096), "units of each hidden Dense layer"),
         _described(_int("cnn_epochs", 1), "epochs of the convolutional network"),
         _described(_bool("cnn_augment"), "train the CNN on one-pixel-shifted copies too"),
         Parameter(
@@ -262,7 +298,7 @@ SCHEMA: dict[str, Parameter] = {
             "the RBF SVC's C and gamma grid",
         ),
         _described(
-            _int_list("repeat_seeds", 0, min_length=2),
+            _int_list("repeat_seeds", 0, MAX_SEED, min_length=2, unique=True),
             "split seeds for the repeated-split comparison",
         ),
     )
@@ -282,7 +318,7 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     checked = {name: SCHEMA[name].check(value) for name, value in values.items()}
     missing = sorted(set(SCHEMA) - set(checked))
     if missing:
-        raise ParameterError(f"parameter {missing[0]!r} has no value in the profile")
+        raise ParameterError(f"parameter {missing[0]!r} has no value")
     return checked
 
 

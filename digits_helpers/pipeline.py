@@ -57,11 +57,23 @@ STEPS = (
 
 
 class LocalKernelManager(AsyncKernelManager):
-    """Kernels talk over local IPC sockets: no TCP ports, no unencrypted-TCP warning."""
+    """Kernels run on this interpreter and talk over local IPC sockets.
+
+    A ``python3`` kernelspec found elsewhere (a user-level one, say) could point at
+    another Python; the notebooks must run with the packages whose versions key the
+    cache and appear in ``results.json``. IPC sockets need no TCP port and avoid
+    ipykernel's unencrypted-TCP warning.
+    """
 
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        if "ipykernel_launcher" in command:
+            command[0] = sys.executable
+        return command
 
 
 class RunFailed(RuntimeError):
@@ -149,6 +161,7 @@ def graft_prose(executed: Path, source: Path, output: Path) -> None:
             cells.append(cell)
             continue
         ran_cell = next(c for c in code_cells if c.cell_type == "code")
+        ran_cell.metadata = cell.metadata  # tags may have changed; the key covers code only
         cells.append(ran_cell)
         if "parameters" in cell.metadata.get("tags", []):
             cells.extend(injected)
@@ -194,6 +207,10 @@ def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, w
             f"notebook {step.filename} failed in cell {exc.cell_index} "
             f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
         ) from exc
+    except Exception as exc:  # a dead kernel, a missing kernel, a timeout...
+        raise RunFailed(
+            f"notebook {step.filename} could not be executed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def run(
@@ -234,8 +251,9 @@ def run(
             cached = cache / key
             output = staging / step.filename
             step_start = time.perf_counter()
-            if use_cache and (cached / step.filename).exists():
+            if use_cache and _cache_complete(cached, step):
                 graft_prose(cached / step.filename, notebook, output)
+                prepare_for_book(output)
                 shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
                 seconds = json.loads((cached / "meta.json").read_text())["seconds"]
                 report.steps.append(StepReport(step.name, seconds, cached=True))
@@ -277,6 +295,11 @@ def run(
     return report
 
 
+def _cache_complete(cached: Path, step: NotebookStep) -> bool:
+    names = (step.filename, f"{step.stage}.json", "meta.json")
+    return all((cached / name).exists() for name in names)
+
+
 def _store_in_cache(cached: Path, step: NotebookStep, staging: Path, seconds: float) -> None:
     tmp = cached.with_name(cached.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -299,9 +322,17 @@ def _publish(staging: Path, target: Path) -> None:
 
 def check_run_name(name: str) -> None:
     """A run name is one plain folder name."""
-    if not name or name.startswith(".") or "/" in name or "\\" in name or name != name.strip():
+    if (
+        not name
+        or name.startswith(".")
+        or "/" in name
+        or "\\" in name
+        or name != name.strip()
+        or name == LATEST_FILE
+    ):
         raise ValueError(
-            f"--name must be a plain folder name without '/' or a leading '.' (got {name!r})"
+            "--name must be a plain folder name without '/' or a leading '.', "
+            f"other than {LATEST_FILE!r} (got {name!r})"
         )
 
 

@@ -214,7 +214,8 @@ def run_search(
         best_estimator=search.best_estimator_,
         cv_results=cv_results,
         search_seconds=seconds,
-        n_candidates=len(cv_results),
+        # Halving scores candidates in several rounds: one row of cv_results per round.
+        n_candidates=search.n_candidates_[0] if strategy == "halving" else len(cv_results),
         n_fits=len(cv_results) * cv,
         ignored_params=ignored,
     )

@@ -11,7 +11,7 @@ def test_invalid_value_exits_2_naming_the_parameter(capsys, tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", "--set", "test_size=1.5"]) == 2
     err = capsys.readouterr().err
-    assert "test_size" in err and "strictly between 0 and 1" in err
+    assert "test_size" in err and "from 0.05 to 0.5" in err
     assert list(tmp_path.iterdir()) == []
 
 

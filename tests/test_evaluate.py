@@ -59,11 +59,36 @@ def test_mean_and_spread():
     assert spread["std"] == pytest.approx(np.std([0.9, 1.0], ddof=1))
 
 
-def test_paired_t_test_detects_a_consistent_gap():
+def test_wilson_interval_matches_the_textbook_value():
+    interval = evaluate.accuracy_interval(np.r_[np.zeros(90), np.ones(10)], np.zeros(100))
+    assert (interval.low, interval.high) == pytest.approx((0.8256, 0.9448), abs=1e-4)
+
+
+def test_mcnemar_p_value_is_the_exact_binomial_one():
+    y = np.zeros(15, dtype=int)
+    assert evaluate.mcnemar_exact(y, np.ones(15, dtype=int), y).p_value == pytest.approx(
+        2 * 0.5**15
+    )
+
+
+def test_corrected_t_test_detects_a_large_consistent_gap():
     a = [0.90, 0.91, 0.92, 0.93, 0.94]
-    b = [x + 0.02 + 0.001 * i for i, x in enumerate(a)]
-    assert evaluate.paired_t_test(a, b) < 0.01
-    assert evaluate.paired_t_test(a, a) == 1.0
+    b = [x + 0.05 + 0.001 * i for i, x in enumerate(a)]
+    assert evaluate.paired_t_test(a, b, test_fraction=0.2) < 0.01
+
+
+def test_corrected_t_test_is_more_cautious_than_the_plain_one():
+    from scipy import stats
+
+    a = [0.95, 0.97, 0.96, 0.98, 0.96]
+    b = [0.96, 0.97, 0.98, 0.98, 0.97]
+    assert evaluate.paired_t_test(a, b, test_fraction=0.2) > stats.ttest_rel(a, b).pvalue
+
+
+def test_t_test_of_identical_scores_is_one_and_of_a_constant_gap_undefined():
+    a = [0.9, 0.95, 0.92]
+    assert evaluate.paired_t_test(a, a, test_fraction=0.2) == 1.0
+    assert np.isnan(evaluate.paired_t_test(a, [x + 0.01 for x in a], test_fraction=0.2))
 
 
 def test_confusion_has_a_row_per_class_even_when_absent():

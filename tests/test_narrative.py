@@ -9,13 +9,13 @@ from digits_helpers import narrative
 SPREAD = {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}
 
 
-def _conclusion(mcnemar_p, paired_p=0.5):
+def _conclusion(mcnemar_p, paired_p=0.5, keras_mean=0.97):
     return narrative.comparison_conclusion(
         sklearn_accuracy=0.975,
         keras_accuracy=0.98,
         mcnemar_p=mcnemar_p,
         sklearn_repeated=SPREAD,
-        keras_repeated=SPREAD,
+        keras_repeated={**SPREAD, "mean": keras_mean},
         paired_p=paired_p,
         n_seeds=5,
         n_test=360,
@@ -32,9 +32,19 @@ def test_comparison_says_not_significant_when_p_is_large():
     assert "360 digits" in text
 
 
-def test_comparison_says_significant_when_p_is_small():
-    text = _conclusion(0.01, paired_p=0.01)
-    assert "the difference is significant" in text and "crown" not in text
+def test_comparison_names_the_leader_when_both_tests_agree():
+    text = _conclusion(0.01, paired_p=0.01, keras_mean=0.98)
+    assert "the difference is significant" in text and "Both tests favour the Keras MLP" in text
+
+
+def test_comparison_warns_when_only_the_single_split_is_significant():
+    text = _conclusion(0.01, paired_p=0.4)
+    assert "the repeated splits do not confirm it" in text and "Keras MLP wins" in text
+
+
+def test_comparison_handles_an_undefined_t_test():
+    text = _conclusion(0.6, paired_p=float("nan"))
+    assert "undefined" in text and "crown" in text
 
 
 def test_sweep_conclusion_warns_when_test_best_differs_from_chosen():
@@ -85,12 +95,18 @@ def test_target_verdict_when_both_reach_it():
 
 def test_beyond_verdict_follows_the_repeated_split_means():
     spread = {
-        "sklearn MLP": {"mean": 0.97},
-        "Keras MLP": {"mean": 0.96},
-        "CNN": {"mean": 0.99},
-        "RBF SVC": {"mean": 0.98},
+        name: {"mean": mean, "std": 0.01}
+        for name, mean in (
+            ("sklearn MLP", 0.97),
+            ("Keras MLP", 0.96),
+            ("CNN", 0.99),
+            ("RBF SVC", 0.98),
+        )
     }
-    assert narrative.beyond_verdict(spread).startswith("Yes: over the repeated splits the CNN")
+    assert narrative.beyond_verdict(spread).startswith("Over the repeated splits the CNN")
+    assert "neighbours" in narrative.beyond_verdict(spread)
+    spread["RBF SVC"]["mean"] = 0.995
+    assert "kernel method" in narrative.beyond_verdict(spread)
     spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = 0.9
     assert narrative.beyond_verdict(spread).startswith("Not here")
 
@@ -109,3 +125,10 @@ def test_interval_summary_lists_models_whose_interval_reaches_the_best():
     text = narrative.interval_summary(table)
     assert "**CNN**" in text and "the sklearn MLP reach the CNN's accuracy" in text
     assert "Keras MLP reach" not in text
+
+
+def test_confusion_summary_counts_one_mistake_in_the_singular():
+    cm = np.diag([5, 5, 5, 5, 5, 5, 5, 5, 5])
+    cm[8, 0] = 1
+    text = narrative.confusion_summary(cm)
+    assert "makes 1 mistake on" in text and "an 8 read as 0" in text

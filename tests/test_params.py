@@ -41,11 +41,19 @@ def test_params_file_overrides_the_profile(tmp_path):
 @pytest.mark.parametrize(
     ("assignment", "named", "accepted"),
     [
-        ("test_size=1.5", "test_size", "strictly between 0 and 1"),
-        ("test_size=0", "test_size", "strictly between 0 and 1"),
-        ("random_state=-1", "random_state", "integer >= 0"),
-        ("random_state=1.5", "random_state", "integer >= 0"),
-        ("cv=1", "cv", "integer >= 2"),
+        ("test_size=1.5", "test_size", "from 0.05 to 0.5"),
+        ("test_size=0", "test_size", "from 0.05 to 0.5"),
+        ("test_size=0.9", "test_size", "from 0.05 to 0.5"),
+        ("random_state=-1", "random_state", "integer from 0 to 4294967295"),
+        ("random_state=1.5", "random_state", "integer from 0 to 4294967295"),
+        ("random_state=4294967296", "random_state", "integer from 0 to 4294967295"),
+        ("cv=1", "cv", "integer from 2 to 20"),
+        ("cv=200", "cv", "integer from 2 to 20"),
+        ("repeat_seeds=[1, 1]", "repeat_seeds", "distinct"),
+        ("param_grid={activation: [sigmoid]}", "param_grid", "'relu'"),
+        ("param_grid={alpha: [-1]}", "param_grid", "range [0.0, inf)"),
+        ("param_grid={batch_size: [0]}", "param_grid", "batch_size"),
+        ("param_grid={early_stopping: [maybe]}", "param_grid", "early_stopping"),
         ("n_jobs=0", "n_jobs", "-1"),
         ("stratify=maybe", "stratify", "true or false"),
         ("dataset=mnist", "dataset", "'digits'"),
@@ -91,3 +99,10 @@ def test_params_file_that_is_not_a_mapping_is_refused(tmp_path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(ParameterError, match="mapping"):
         params.resolve("quick", params_file=path)
+
+
+def test_values_scikit_learn_accepts_are_accepted():
+    values = params.resolve(
+        "quick", assignments=["n_jobs=-2", "svc_param_grid={C: [1], gamma: [auto, scale, 0.1]}"]
+    )
+    assert values["n_jobs"] == -2 and values["svc_param_grid"]["gamma"] == ["auto", "scale", 0.1]

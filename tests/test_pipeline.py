@@ -149,3 +149,28 @@ def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project
     tags = [c.metadata.get("tags", []) for c in published.cells]
     assert "injected-parameters" in tags[2] and "parameters" in tags[1]
     assert published.cells[3].outputs, "the executed outputs come along with the new prose"
+
+
+def test_editing_only_tags_reuses_the_execution_with_the_new_tags(project):
+    _run(project)
+    path = project / "notebooks" / "03_keras_sweeps.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["tags"] = ["remove-input"]
+    nbformat.write(nb, path)
+    report = _run(project)
+    assert all(step.cached for step in report.steps)
+    published = nbformat.read(project / "runs" / "trial" / "03_keras_sweeps.ipynb", 4)
+    assert published.cells[-1].metadata["tags"] == ["remove-input"]
+
+
+def test_run_name_latest_is_reserved(project):
+    with pytest.raises(ValueError, match="LATEST"):
+        pipeline.run(resolve("quick"), name="LATEST", root=project, log=lambda message: None)
+
+
+def test_incomplete_cache_entry_is_executed_again(project):
+    _run(project)
+    for meta in (project / "runs" / ".cache").glob("*/meta.json"):
+        meta.unlink()
+    report = _run(project)
+    assert not any(step.cached for step in report.steps)

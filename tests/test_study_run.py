@@ -307,7 +307,7 @@ def test_results_json_records_the_package_versions_that_ran(quick):
 @pytest.mark.parametrize(
     ("assignment", "names", "accepts"),
     [
-        ("test_size=1.5", "test_size", "strictly between 0 and 1"),
+        ("test_size=1.5", "test_size", "from 0.05 to 0.5"),
         ("tset_size=0.3", "tset_size", "known parameters: "),
     ],
     ids=["invalid-value", "unknown-name"],
