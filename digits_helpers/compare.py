@@ -74,17 +74,14 @@ def repeated_scores(
     *,
     test_size: float,
     stratify: bool,
-    progress: Callable[[str], None] | None = None,
 ) -> dict[str, list[float]]:
     """Test accuracy of every model on every seed's split (same splits for all models)."""
-    scores = {}
-    for name, fit_predict in predictors.items():
-        scores[name] = repeated_split_accuracies(
+    return {
+        name: repeated_split_accuracies(
             dataset, fit_predict, seeds, test_size=test_size, stratify=stratify
         )
-        if progress is not None:
-            progress(name)
-    return scores
+        for name, fit_predict in predictors.items()
+    }
 
 
 def check_same_split(split: Split, stages: Mapping[str, Mapping]) -> None:

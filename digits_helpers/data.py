@@ -30,6 +30,7 @@ class Dataset:
 
     @property
     def image_shape(self) -> tuple[int, int]:
+        """Height and width of one image."""
         return self.images.shape[1], self.images.shape[2]
 
 
@@ -49,14 +50,17 @@ class Split:
 
     @property
     def train_images(self) -> np.ndarray:
+        """Training rows reshaped to images, for plots and the CNN."""
         return self.X_train.reshape(-1, *self.image_shape)
 
     @property
     def test_images(self) -> np.ndarray:
+        """Test rows reshaped to images, for plots and the CNN."""
         return self.X_test.reshape(-1, *self.image_shape)
 
     @property
     def n_classes(self) -> int:
+        """Number of classes: the largest label plus one."""
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
     def identity(self) -> dict:

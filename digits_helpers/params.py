@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
+from digits_helpers.search import STRATEGIES as SEARCH_STRATEGIES
+
 PROFILES = ("quick", "full")
 DATASETS = ("digits",)
-SEARCH_STRATEGIES = ("grid", "effective-grid", "halving")
 KERAS_CONFIG_KEYS = ("validation_split", "learning_rate", "batch_size", "epochs")
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
 GRID_KEYS = (
