@@ -57,11 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             print(_list_parameters(args.profile))
             return 0
         if args.command == "run":
-            from digits_helpers.pipeline import RunFailed, check_run_name, run
+            from digits_helpers.pipeline import RunFailed, run
 
             parameters = params_module.resolve(args.profile, args.params, args.assignments)
             name = args.name or args.profile
-            check_run_name(name)
             try:
                 report = run(parameters, name=name, use_cache=not args.no_cache)
             except RunFailed as exc:

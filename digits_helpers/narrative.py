@@ -30,10 +30,11 @@ def pct(value: float, digits: int = 2) -> str:
 
 def describe_params(params: Mapping) -> str:
     """Best parameters as an inline list: ``activation = relu, alpha = 0.01, ...``."""
-    return ", ".join(f"`{key}` = {_value(value)}" for key, value in sorted(params.items()))
+    return ", ".join(f"`{key}` = {show_value(value)}" for key, value in sorted(params.items()))
 
 
-def _value(value) -> str:
+def show_value(value) -> str:
+    """A hyperparameter value for a reader: sequences as ``(112, 112)``."""
     if isinstance(value, list | tuple):
         return "(" + ", ".join(str(v) for v in value) + ")"
     return str(value)

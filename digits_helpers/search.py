@@ -31,6 +31,7 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, Stratifie
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
+from digits_helpers.narrative import show_value
 from digits_helpers.results import jsonable
 
 STRATEGIES = ("grid", "effective-grid", "halving")
@@ -226,7 +227,7 @@ def grid_table(grid: Mapping[str, list], ignored: Mapping[str, list]) -> pd.Data
     return pd.DataFrame(
         {
             "hyperparameter": list(grid),
-            "values": [", ".join(_show(v) for v in values) for values in grid.values()],
+            "values": [", ".join(show_value(v) for v in values) for values in grid.values()],
             "used by adam": ["no" if key in ignored else "yes" for key in grid],
         }
     )
@@ -237,7 +238,7 @@ def best_table(result: SearchResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "hyperparameter": list(result.best_params),
-            "best value": [_show(v) for v in result.best_params.values()],
+            "best value": [show_value(v) for v in result.best_params.values()],
         }
     )
 
@@ -246,9 +247,3 @@ def varied_params(cv_results: pd.DataFrame) -> list[str]:
     """Hyperparameters that take more than one value in a search's results."""
     names = [c.removeprefix("param_") for c in cv_results.columns if c.startswith("param_")]
     return [n for n in names if cv_results[f"param_{n}"].astype(str).nunique() > 1]
-
-
-def _show(value) -> str:
-    if isinstance(value, list | tuple):
-        return "(" + ", ".join(str(v) for v in value) + ")"
-    return str(value)
