@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -28,10 +29,18 @@ def mlp_fit_predict(best_params: Mapping, *, max_iter: int, seed: int) -> FitPre
     return fit_predict
 
 
-def keras_fit_predict(config: Mapping, *, hidden_units: Sequence[int], seed: int) -> FitPredict:
-    """The sweep's chosen Keras configuration, trained from scratch on a split."""
+def keras_fit_predict(
+    config: Mapping, *, hidden_units: Sequence[int], seed: int, shifted: bool = False
+) -> FitPredict:
+    """The sweep's chosen Keras configuration, trained from scratch on a split.
+
+    With ``shifted``, trained on shift-augmented digits as in the beyond-the-MLP chapter.
+    """
 
     def fit_predict(split: Split) -> np.ndarray:
+        augment = None
+        if shifted:
+            augment = partial(beyond.shift_augment_rows, image_shape=split.image_shape)
         run = keras_mlp.train_configuration(
             split.X_train,
             split.y_train,
@@ -40,6 +49,7 @@ def keras_fit_predict(config: Mapping, *, hidden_units: Sequence[int], seed: int
             keras_mlp.KerasConfig.from_dict(config),
             seed=seed,
             hidden_units=tuple(hidden_units),
+            augment=augment,
         )
         return run.test_predictions
 
@@ -168,9 +178,13 @@ def format_spread_table(spread: Mapping[str, Mapping[str, float]]) -> pd.DataFra
 
 
 def beyond_predictors(beyond_stage: Mapping, *, seed: int) -> dict[str, FitPredict]:
-    """Fit-and-predict functions for the CNN and the SVC of the beyond-the-MLP chapter."""
+    """Fit-and-predict functions for the models of the beyond-the-MLP chapter."""
     models = {m["name"]: m for m in beyond_stage["models"]}
+    shifted = models[beyond.SHIFTED_MLP]["details"]
     return {
+        beyond.SHIFTED_MLP: keras_fit_predict(
+            shifted["config"], hidden_units=shifted["hidden_units"], seed=seed, shifted=True
+        ),
         "CNN": cnn_fit_predict(models["CNN"]["details"], seed=seed),
         "RBF SVC": svc_fit_predict(models["RBF SVC"]["details"]["best_params"]),
     }

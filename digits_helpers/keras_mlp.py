@@ -43,6 +43,7 @@ __all__ = [
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 Trainer = Literal["compiled", "fit"]
+Augment = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 # ---------------------------------------------------------------------------
@@ -453,6 +454,7 @@ def train_configuration(
     seed: int = 42,
     hidden_units: Sequence[int] = (112, 112),
     trainer: Trainer = "compiled",
+    augment: Augment | None = None,
 ) -> KerasRun:
     """Train the MLP for one configuration and evaluate it on the test rows.
 
@@ -473,6 +475,10 @@ def train_configuration(
     trainer : {"compiled", "fit"}
         ``"compiled"``: all epochs in one traced TensorFlow graph (fast);
         ``"fit"``: plain ``model.fit(..., verbose=0)`` (reference).
+    augment : callable, optional
+        ``augment(X, y) -> (X, y)`` applied to the training rows only, after the
+        validation rows are split off (so no copy of a validation digit is trained
+        on); e.g. :func:`digits_helpers.beyond.shift_augment_rows`.
 
     Returns
     -------
@@ -486,6 +492,13 @@ def train_configuration(
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     X_train, y_train, X_test, y_test, n_classes = _check_data(X_train, y_train, X_test, y_test)
     n_train = _split_index(len(X_train), config.validation_split)
+    if augment is not None:
+        if trainer != "compiled":
+            raise ValueError("augment needs trainer='compiled'")
+        X_more, y_more = augment(X_train[:n_train], y_train[:n_train])
+        X_train = np.concatenate([X_more, X_train[n_train:]]).astype(np.float32, copy=False)
+        y_train = np.concatenate([y_more, y_train[n_train:]]).astype(np.int32, copy=False)
+        n_train = len(X_more)
     hidden = tuple(int(u) for u in hidden_units)
     n_features = X_train.shape[1]
     seed_keras(seed)
@@ -540,6 +553,7 @@ def run_sweep(
     hidden_units: Sequence[int] = (112, 112),
     trainer: Trainer = "compiled",
     progress: Callable[[int, int, KerasRun], object] | None = None,
+    augment: Augment | None = None,
 ) -> KerasSweep:
     """Train every configuration (same seed each) and select the best by validation.
 
@@ -549,7 +563,7 @@ def run_sweep(
         As in :func:`train_configuration`.
     configurations : Sequence[KerasConfig or Mapping]
         Configurations to train, validated before any training starts.
-    seed, hidden_units, trainer
+    seed, hidden_units, trainer, augment
         As in :func:`train_configuration`.
     progress : callable, optional
         Called as ``progress(index, total, run)`` after each configuration, with
@@ -575,6 +589,7 @@ def run_sweep(
             seed=seed,
             hidden_units=hidden_units,
             trainer=trainer,
+            augment=augment,
         )
         runs.append(run)
         if progress is not None:

@@ -55,3 +55,24 @@ def test_invalid_epochs_are_refused(split, epochs):
 def test_svc_search_picks_from_the_grid_and_beats_97_percent(split):
     run = beyond.tune_svc(split, C_values=[1, 10], gamma_values=["scale"], n_jobs=1)
     assert run.details["best_params"]["C"] in (1, 10) and run.test_accuracy > 0.97
+
+
+def test_shift_augment_rows_matches_the_image_shifts(split):
+    X, y = split.X_train[:5], split.y_train[:5]
+    rows, labels = beyond.shift_augment_rows(X, y, image_shape=split.image_shape)
+    images = beyond.shift_augment(split.train_images[:5])
+    np.testing.assert_array_equal(rows, images.reshape(len(images), -1))
+    np.testing.assert_array_equal(labels, np.tile(y, 5))
+
+
+def test_shifted_mlp_trains_the_configurations_and_keeps_the_validation_choice(split):
+    configurations = [
+        {"validation_split": 0.2, "learning_rate": 0.01, "batch_size": 128, "epochs": 2},
+        {"validation_split": 0.1, "learning_rate": 0.01, "batch_size": 128, "epochs": 3},
+    ]
+    run = beyond.train_shifted_mlp(split, configurations, hidden_units=(32,), seed=0)
+    assert run.name == "MLP + shifts"
+    assert run.details["config"] == configurations[run.details["configuration"] - 1]
+    assert run.details["n_configurations"] == 2 and run.details["hidden_units"] == [32]
+    assert len(run.test_predictions) == len(split.y_test)
+    assert run.test_accuracy == np.mean(run.test_predictions == split.y_test)

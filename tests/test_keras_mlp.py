@@ -261,3 +261,22 @@ def test_table_has_one_row_per_configuration(digits):
         "train_seconds",
     ]
     assert list(table["batch_size"]) == [64, 128]
+
+
+def test_augment_sees_only_the_training_rows_never_the_validation_rows(digits):
+    X_train, y_train, X_test, y_test = digits_args(digits)
+    seen = []
+
+    def doubled(X, y):
+        seen.append(X.copy())
+        return np.concatenate([X, X]), np.concatenate([y, y])
+
+    run = train_configuration(X_train, y_train, X_test, y_test, QUICK, augment=doubled)
+    n_train = int(len(X_train) * (1 - QUICK.validation_split))
+    (rows,) = seen
+    np.testing.assert_array_equal(rows, X_train[:n_train])
+    # Trained on twice the rows: accuracy per epoch is over 2 * n_train rows.
+    plain = train_configuration(X_train, y_train, X_test, y_test, QUICK)
+    assert run.history["loss"] != plain.history["loss"]
+    with pytest.raises(ValueError, match="augment needs trainer='compiled'"):
+        train_configuration(X_train, y_train, X_test, y_test, QUICK, augment=doubled, trainer="fit")

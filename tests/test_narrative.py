@@ -107,8 +107,23 @@ def test_beyond_verdict_follows_the_repeated_split_means():
     assert "neighbours" in narrative.beyond_verdict(spread)
     spread["RBF SVC"]["mean"] = 0.995
     assert "kernel method" in narrative.beyond_verdict(spread)
-    spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = 0.9
+    spread[narrative.SHIFTED_MLP] = {"mean": 0.999, "std": 0.01}
+    assert "shifted copies" in narrative.beyond_verdict(spread)
+    spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = spread[narrative.SHIFTED_MLP]["mean"] = 0.9
     assert narrative.beyond_verdict(spread).startswith("Not here")
+
+
+def test_beyond_conclusion_names_the_best_model_and_the_goal():
+    models = [
+        {"name": "MLP + shifts", "test_accuracy": 0.985, "train_seconds": 6.0},
+        {"name": "CNN", "test_accuracy": 0.994, "train_seconds": 3.0},
+        {"name": "RBF SVC", "test_accuracy": 0.986, "train_seconds": 1.0},
+    ]
+    text = narrative.beyond_conclusion(models)
+    assert "the MLP + shifts 98.50 % (6.0 s), the CNN 99.40 % (3.0 s) and the RBF SVC" in text
+    assert text.endswith("the CNN, reaches this chapter's goal of 99 %.")
+    models[1]["test_accuracy"] = 0.9
+    assert "the RBF SVC, does **not** reach" in narrative.beyond_conclusion(models)
 
 
 def test_interval_summary_lists_models_whose_interval_reaches_the_best():

@@ -46,7 +46,7 @@ PAGES = {
 }
 PAGES_WITH_GLUED_NUMBERS = ("intro", "01_preprocessing", "conclusions")
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
-MODELS = ("sklearn MLP", "Keras MLP", "CNN", "RBF SVC")
+MODELS = ("sklearn MLP", "Keras MLP", "MLP + shifts", "CNN", "RBF SVC")
 
 
 def _beyond(results: dict, name: str) -> dict:
@@ -73,6 +73,7 @@ GLUED_IN_RESULTS = {
     "keras_max_test_accuracy": lambda r: max(run["test_accuracy"] for run in r["keras"]["runs"]),
     "keras_train_seconds": lambda r: r["keras"]["train_seconds"],
     "keras_n_models": lambda r: len(r["keras"]["runs"]),
+    "shifted_mlp_test_accuracy": lambda r: _beyond(r, "MLP + shifts")["test_accuracy"],
     "cnn_test_accuracy": lambda r: _beyond(r, "CNN")["test_accuracy"],
     "svc_test_accuracy": lambda r: _beyond(r, "RBF SVC")["test_accuracy"],
     "mcnemar_p": lambda r: r["comparison"]["mcnemar_p"],
@@ -82,7 +83,7 @@ GLUED_IN_RESULTS = {
         f"{key}_repeated_{stat}": (
             lambda r, name=name, stat=stat: r["comparison"]["spread"][name][stat]
         )
-        for name, key in zip(MODELS, ("sklearn", "keras", "cnn", "svc"), strict=True)
+        for name, key in zip(MODELS, ("sklearn", "keras", "shifted_mlp", "cnn", "svc"), strict=True)
         for stat in ("mean", "std")
     },
 }
@@ -270,9 +271,14 @@ def test_keras_sweep_reports_one_run_per_configuration(quick):
 
 
 def test_models_beyond_the_mlp_are_reported(quick):
-    assert [model["name"] for model in quick["beyond"]["models"]] == ["CNN", "RBF SVC"]
-    for model in quick["beyond"]["models"]:
+    models = quick["beyond"]["models"]
+    assert [model["name"] for model in models] == ["MLP + shifts", "CNN", "RBF SVC"]
+    for model in models:
         assert model["test_accuracy"] > 0.90, model["name"]
+        assert model["train_seconds"] > 0, model["name"]
+    shifted = models[0]["details"]
+    assert shifted["config"] in quick["parameters"]["keras_configurations"]
+    assert shifted["hidden_units"] == quick["parameters"]["keras_hidden_units"]
 
 
 def test_comparison_reports_repeated_splits_and_mcnemar(quick):
