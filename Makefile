@@ -56,7 +56,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 bench: venv
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py --strategy effective-grid --strategy halving
 
 bench-quick: venv
 	$(PY) benchmarks/bench.py --quick

@@ -50,35 +50,44 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def bench_search(split, grid: dict, strategy: str) -> dict:
-    """Reference GridSearchCV, then ours on the same grid, same process."""
+def bench_search(split, grid: dict, strategies: list[str]) -> list[dict]:
+    """Reference GridSearchCV, then ours on the same grid with each strategy, same process."""
     log(f"sklearn: reference GridSearchCV over {_size(grid)} combinations")
     ref = reference_grid_search(split.X_train, split.y_train, grid)
-    log(f"sklearn: reference took {ref['seconds']:.1f} s; ours ({strategy})")
-    ours = run_search(
-        split.X_train,
-        split.y_train,
-        {k: [list(v) if isinstance(v, tuple) else v for v in vs] for k, vs in grid.items()},
-        strategy=strategy,
-        cv=3,
-        n_jobs=-1,
-        max_iter=200,
-        random_state=42,
-    )
-    log(f"sklearn: ours took {ours.search_seconds:.1f} s")
-    return {
-        "stage": f"sklearn search ({_size(grid)} combinations, {strategy})",
-        "reference_seconds": ref["seconds"],
-        "ours_seconds": ours.search_seconds,
-        "reference_best_cv": ref["best_cv_score"],
-        "ours_best_cv": ours.best_cv_score,
-        "reference_test_accuracy": test_accuracy(ref["estimator"], split.X_test, split.y_test),
-        "ours_test_accuracy": test_accuracy(ours.best_estimator, split.X_test, split.y_test),
-        "reference_best_params": {k: str(v) for k, v in ref["best_params"].items()},
-        "ours_best_params": {k: str(v) for k, v in ours.best_params.items()},
-        "ours_n_fits": ours.n_fits,
-        "reference_n_fits": ref["n_fits"],
-    }
+    ref_test = test_accuracy(ref["estimator"], split.X_test, split.y_test)
+    log(f"sklearn: reference took {ref['seconds']:.1f} s")
+    stages = []
+    for strategy in strategies:
+        log(f"sklearn: ours ({strategy})")
+        ours = run_search(
+            split.X_train,
+            split.y_train,
+            {k: [list(v) if isinstance(v, tuple) else v for v in vs] for k, vs in grid.items()},
+            strategy=strategy,
+            cv=3,
+            n_jobs=-1,
+            max_iter=200,
+            random_state=42,
+        )
+        log(f"sklearn: ours ({strategy}) took {ours.search_seconds:.1f} s")
+        stages.append(
+            {
+                "stage": f"sklearn search ({_size(grid)} combinations, {strategy})",
+                "reference_seconds": ref["seconds"],
+                "ours_seconds": ours.search_seconds,
+                "reference_best_cv": ref["best_cv_score"],
+                "ours_best_cv": ours.best_cv_score,
+                "reference_test_accuracy": ref_test,
+                "ours_test_accuracy": test_accuracy(
+                    ours.best_estimator, split.X_test, split.y_test
+                ),
+                "reference_best_params": {k: str(v) for k, v in ref["best_params"].items()},
+                "ours_best_params": {k: str(v) for k, v in ours.best_params.items()},
+                "ours_n_fits": ours.n_fits,
+                "reference_n_fits": ref["n_fits"],
+            }
+        )
+    return stages
 
 
 def bench_keras(split, configurations: list[dict], seeds: list[int]) -> dict:
@@ -146,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="subset grid, fewer epochs")
     parser.add_argument(
-        "--strategy", default=None, help="our search strategy (default: full profile's)"
+        "--strategy",
+        action="append",
+        default=None,
+        help="our search strategy; repeat for several (default: full profile's)",
     )
     parser.add_argument("--seeds", type=int, default=None, help="Keras seeds (default 5; quick 2)")
     parser.add_argument("--skip-sklearn", action="store_true")
@@ -154,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     profile = load_profile("full")
-    strategy = args.strategy or profile["search_strategy"]
+    strategies = args.strategy or [profile["search_strategy"]]
     grid = QUICK_GRID if args.quick else REFERENCE_GRID
     configurations = profile["keras_configurations"]
     if args.quick:
@@ -166,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_keras:
         stages.append(bench_keras(split, configurations, seeds))
     if not args.skip_sklearn:
-        stages.append(bench_search(split, grid, strategy))
+        stages.extend(bench_search(split, grid, strategies))
     for stage in stages:
         stage["ratio"] = stage["reference_seconds"] / stage["ours_seconds"]
 

@@ -6,6 +6,7 @@ shown shifted by one pixel); the other two change the model.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,8 @@ def train_cnn(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        # A whole epoch per call into TensorFlow: less Python per step, same arithmetic.
+        steps_per_execution=math.ceil(len(labels) / batch_size),
     )
     start = time.perf_counter()
     model.fit(images[..., None], labels, batch_size=batch_size, epochs=epochs, verbose=0)
