@@ -190,18 +190,29 @@ def confusion_summary(cm, *, top: int = 3) -> str:
     return text
 
 
-def beyond_conclusion(models: Sequence[Mapping], target: float = 0.99) -> str:
-    """How each model of the beyond-the-MLP chapter did against a target."""
+def beyond_conclusion(
+    models: Sequence[Mapping], target: float = 0.99, mlp_target: float = 0.983
+) -> str:
+    """How each model of the beyond-the-MLP chapter did against the chapter's goals.
+
+    ``target`` is for the best model, ``mlp_target`` for the MLP trained on shifted
+    digits (when it is among ``models``).
+    """
     scores = [
         f"the {m['name']} {pct(m['test_accuracy'])} ({m['train_seconds']:.1f} s)" for m in models
     ]
     listed = scores[0] if len(scores) == 1 else ", ".join(scores[:-1]) + " and " + scores[-1]
     best = max(models, key=lambda m: m["test_accuracy"])
     reached = "reaches" if best["test_accuracy"] >= target else "does **not** reach"
-    return (
+    text = (
         f"Test accuracy, with the seconds of training or search: {listed}. The best of "
         f"them, the {best['name']}, {reached} this chapter's goal of {pct(target, 0)}."
     )
+    for model in models:
+        if model["name"] == SHIFTED_MLP:
+            reached = "reaches" if model["test_accuracy"] >= mlp_target else "does **not** reach"
+            text += f" The {SHIFTED_MLP} {reached} the goal of {pct(mlp_target, 1)} for an MLP."
+    return text
 
 
 def interval_summary(table) -> str:
@@ -243,24 +254,37 @@ def target_verdict(accuracies: Mapping[str, float], target: float = TARGET) -> s
 
 
 def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
-    """Whether a model beyond the MLPs did better on average over the repeated splits."""
-    best_mlp = max(MLP_MODELS, key=lambda name: spread[name]["mean"])
-    others = [name for name in spread if name not in MLP_MODELS]
+    """Whether a model other than an MLP did better on average over the repeated splits.
+
+    The MLPs are the two libraries' MLPs and, when it was run, the Keras MLP trained on
+    shifted digits; what shifting alone bought is said in a second sentence.
+    """
+    mlps = [name for name in (*MLP_MODELS, SHIFTED_MLP) if name in spread]
+    best_mlp = max(mlps, key=lambda name: spread[name]["mean"])
+    others = [name for name in spread if name not in mlps]
     best_other = max(others, key=lambda name: spread[name]["mean"])
     gap = spread[best_other]["mean"] - spread[best_mlp]["mean"]
     if gap <= 0:
-        return (
-            f"Not here: over the repeated splits the better MLP (the {best_mlp}) averages at "
+        text = (
+            f"Not here: over the repeated splits the best MLP (the {best_mlp}) averages at "
             f"least as much as the {best_other}."
         )
-    reason = {
-        SHIFTED_MLP: "an MLP trained on shifted copies of its digits",
-        "CNN": "a network that knows which pixels are neighbours",
-        "RBF SVC": "a kernel method that compares whole images",
-    }.get(best_other, f"the {best_other}")
-    return (
-        f"Over the repeated splits the {best_other} averages {points(gap)} more than the "
-        f"better MLP (the {best_mlp}), a gap to set against the splits' standard deviation "
-        f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For scanned "
-        f"forms, {reason} is the better starting point if that gap holds."
-    )
+    else:
+        reason = {
+            "CNN": "a network that knows which pixels are neighbours",
+            "RBF SVC": "a kernel method that compares whole images",
+        }.get(best_other, f"the {best_other}")
+        text = (
+            f"Over the repeated splits the {best_other} averages {points(gap)} more than the "
+            f"best MLP (the {best_mlp}), a gap to set against the splits' standard deviation "
+            f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For "
+            f"scanned forms, {reason} is the better starting point if that gap holds."
+        )
+    if SHIFTED_MLP in spread and "Keras MLP" in spread:
+        before, after = spread["Keras MLP"]["mean"], spread[SHIFTED_MLP]["mean"]
+        moved = "raises" if after > before else "does not raise"
+        text += (
+            f" Training the Keras MLP on shifted digits {moved} its mean accuracy over the "
+            f"same splits ({pct(before)} without, {pct(after)} with)."
+        )
+    return text
