@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ from digits_helpers.params import validate
 
 KERNEL_NAME = "python3"
 CACHE_DIR = ".cache"
+# Executed notebooks kept in runs/.cache, the most recently used first; older ones are
+# removed after each successful run (a full run's five entries take a few MB).
+CACHE_KEEP = 40
+_KEY_PATTERN = re.compile(r"[0-9a-f]{64}")  # a cache entry's name: its sha256 key
 LATEST_FILE = "LATEST"
 INJECTED_TAG = "injected-parameters"
 
@@ -252,6 +257,7 @@ def run(
             output = staging / step.filename
             step_start = time.perf_counter()
             if use_cache and _cache_complete(cached, step):
+                os.utime(cached)  # recently used: pruning keeps it
                 graft_prose(cached / step.filename, notebook, output)
                 prepare_for_book(output)
                 shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
@@ -292,7 +298,31 @@ def run(
         raise
     _publish(staging, runs / name)
     (runs / LATEST_FILE).write_text(name + "\n")
+    prune_cache(cache, protect=keys.values())
     return report
+
+
+def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] = ()) -> list[Path]:
+    """Remove cache entries beyond the ``keep`` most recently used; never ``protect``'s.
+
+    ``keep`` defaults to :data:`CACHE_KEEP` and counts the protected entries.
+    Only complete entries (named by their key) are considered: a ``.tmp-<pid>``
+    folder may belong to a run still writing it.
+    """
+    if not cache.is_dir():
+        return []
+    keep = CACHE_KEEP if keep is None else keep
+    protected = set(protect)
+    entries = [
+        entry
+        for entry in cache.iterdir()
+        if entry.is_dir() and _KEY_PATTERN.fullmatch(entry.name) and entry.name not in protected
+    ]
+    entries.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
+    removed = entries[max(keep - len(protected), 0) :]
+    for entry in removed:
+        shutil.rmtree(entry, ignore_errors=True)
+    return removed
 
 
 def _cache_complete(cached: Path, step: NotebookStep) -> bool:

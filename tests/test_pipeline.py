@@ -8,6 +8,7 @@ The study's own notebooks run in ``test_study_run.py``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -174,3 +175,36 @@ def test_incomplete_cache_entry_is_executed_again(project):
         meta.unlink()
     report = _run(project)
     assert not any(step.cached for step in report.steps)
+
+
+def _cache_entry(cache: Path, name: str, mtime: float) -> Path:
+    entry = cache / name
+    entry.mkdir(parents=True)
+    (entry / "meta.json").write_text("{}")
+    os.utime(entry, (mtime, mtime))
+    return entry
+
+
+def test_prune_cache_keeps_the_most_recently_used_and_the_protected(tmp_path):
+    cache = tmp_path / ".cache"
+    keys = [f"{i:064x}" for i in range(6)]
+    for age, key in enumerate(keys):  # keys[0] newest ... keys[5] oldest
+        _cache_entry(cache, key, mtime=1_000_000 - age)
+    writing = cache / (keys[0] + ".tmp-123")
+    writing.mkdir()
+    removed = pipeline.prune_cache(cache, keep=3, protect=[keys[5]])
+    assert sorted(p.name for p in removed) == sorted(keys[2:5])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [keys[0], keys[1], keys[5], writing.name]
+    )
+
+
+def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
+    cache = project / "runs" / ".cache"
+    stale = [_cache_entry(cache, f"{i:064x}", mtime=1_000 + i) for i in range(3)]
+    monkeypatch.setattr(pipeline, "CACHE_KEEP", len(pipeline.STEPS) + 1)
+    _run(project)
+    left = {p.name for p in cache.iterdir()}
+    assert stale[2].name in left and not {stale[0].name, stale[1].name} & left
+    assert len(left) == len(pipeline.STEPS) + 1
+    assert all(step.cached for step in _run(project).steps)
