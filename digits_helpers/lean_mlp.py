@@ -18,8 +18,9 @@ interrupted search or notebook stops instead of carrying on with a model it neve
 finished training.
 
 The loop mirrors scikit-learn 1.9's ``BaseMultilayerPerceptron._fit_stochastic``,
-``_backprop`` and ``AdamOptimizer``; if a future scikit-learn changes them, the
-equality tests fail rather than the numbers drifting silently.
+``_backprop`` and ``AdamOptimizer`` (``pyproject.toml`` pins scikit-learn 1.9.x); when
+an upgrade changes them, the equality tests fail rather than the numbers drifting
+silently.
 """
 
 from __future__ import annotations
