@@ -32,7 +32,7 @@ from digits_helpers import keras_mlp  # noqa: E402
 from digits_helpers.data import load_split  # noqa: E402
 from digits_helpers.params import load_profile  # noqa: E402
 from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
-from digits_helpers.search import run_search  # noqa: E402
+from digits_helpers.search import STRATEGIES, run_search  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_GRID = {
@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strategy",
         action="append",
+        choices=STRATEGIES,
         default=None,
         help="our search strategy; repeat for several (default: full profile's)",
     )

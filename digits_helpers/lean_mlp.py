@@ -26,9 +26,11 @@ silently.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
-from scipy.special import xlogy
+from scipy.sparse import issparse
+from scipy.special import expit, xlogy
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -115,14 +117,20 @@ class LeanMLPClassifier(MLPClassifier):
     Same parameters, same fitted model, bit for bit; see the module docstring.
     """
 
-    def _lean_loop_applies(self, sample_weight, incremental: bool) -> bool:
+    def _lean_loop_applies(self, X, sample_weight, incremental: bool) -> bool:
+        """Whether this fit is one the lean loop reproduces exactly."""
         return (
             self.solver == "adam"
             and self.shuffle
             and sample_weight is None
             and not incremental
+            and not issparse(X)
             and self.loss == "log_loss"
             and self.out_activation_ == "softmax"
+            # A warm start after an early-stopped fit: scikit-learn's coefs_ *are* its
+            # _best_coefs then, so its training also moves the "best" weights. Only its
+            # own loop reproduces that.
+            and not any(c is b for c, b in zip(self.coefs_, self._best_coefs, strict=True))
         )
 
     def _fit_stochastic(
@@ -137,7 +145,7 @@ class LeanMLPClassifier(MLPClassifier):
         layer_units,
         incremental,
     ):
-        if not self._lean_loop_applies(sample_weight, incremental):
+        if not self._lean_loop_applies(X, sample_weight, incremental):
             return super()._fit_stochastic(
                 X,
                 y,
@@ -214,7 +222,14 @@ class LeanMLPClassifier(MLPClassifier):
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
             self._update_no_improvement_count(self.early_stopping, X_val, y_val, None)
             if self._no_improvement_count > self.n_iter_no_change:
-                break  # Adam stops here: AdamOptimizer.trigger_stopping is always True
+                # Adam stops here: AdamOptimizer.trigger_stopping is always True.
+                if self.verbose:
+                    watched = "Validation score" if self.early_stopping else "Training loss"
+                    print(
+                        f"{watched} did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
+                    )
+                break
             if self.n_iter_ == self.max_iter:
                 warnings.warn(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -228,7 +243,9 @@ class LeanMLPClassifier(MLPClassifier):
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
 
-    def _make_train_step(self, flat: _FlatParameters, dtype):
+    def _make_train_step(
+        self, flat: _FlatParameters, dtype: np.dtype
+    ) -> Callable[[np.ndarray, np.ndarray], float]:
         """A function computing one batch's loss and gradients (``_backprop``'s arithmetic).
 
         The gradients are written into ``flat.grads``; the function returns the loss.
@@ -239,10 +256,6 @@ class LeanMLPClassifier(MLPClassifier):
         last = n_weights - 1
         alpha = self.alpha
         half_alpha = 0.5 * alpha
-        relu = self.activation == "relu"
-        tanh = self.activation == "tanh"
-        if not (relu or tanh or self.activation in ("identity", "logistic")):
-            raise ValueError(f"unknown activation {self.activation!r}")
         eps = np.finfo(dtype).eps
         hidden_activation = _HIDDEN[self.activation]
         derivative = _DERIVATIVE[self.activation]
@@ -295,8 +308,6 @@ def _tanh(a):
 
 
 def _logistic(a):
-    from scipy.special import expit
-
     expit(a, out=a)
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+# Goals fixed by the study's brief before any run: the team's target for an MLP, and the
+# beyond-the-MLP chapter's goals for its best model and for an MLP (0.983: the test
+# accuracy the brief measured for the reference study's grid search).
 TARGET = 0.96
+BEYOND_TARGET = 0.99
+MLP_TARGET = 0.983
 MLP_MODELS = ("sklearn MLP", "Keras MLP")
 # The Keras MLP trained on shift-augmented digits (digits_helpers.beyond.train_shifted_mlp).
 SHIFTED_MLP = "MLP + shifts"
@@ -191,7 +196,7 @@ def confusion_summary(cm, *, top: int = 3) -> str:
 
 
 def beyond_conclusion(
-    models: Sequence[Mapping], target: float = 0.99, mlp_target: float = 0.983
+    models: Sequence[Mapping], target: float = BEYOND_TARGET, mlp_target: float = MLP_TARGET
 ) -> str:
     """How each model of the beyond-the-MLP chapter did against the chapter's goals.
 
@@ -257,7 +262,8 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
     """Whether a model other than an MLP did better on average over the repeated splits.
 
     The MLPs are the two libraries' MLPs and, when it was run, the Keras MLP trained on
-    shifted digits; what shifting alone bought is said in a second sentence.
+    shifted digits. A second sentence sets the shifted sweep beside the plain one; their
+    validation choices may pick different configurations, so it compares procedures.
     """
     mlps = [name for name in (*MLP_MODELS, SHIFTED_MLP) if name in spread]
     best_mlp = max(mlps, key=lambda name: spread[name]["mean"])
@@ -281,10 +287,10 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
             f"scanned forms, {reason} is the better starting point if that gap holds."
         )
     if SHIFTED_MLP in spread and "Keras MLP" in spread:
-        before, after = spread["Keras MLP"]["mean"], spread[SHIFTED_MLP]["mean"]
-        moved = "raises" if after > before else "does not raise"
+        plain, shifted = spread["Keras MLP"], spread[SHIFTED_MLP]
         text += (
-            f" Training the Keras MLP on shifted digits {moved} its mean accuracy over the "
-            f"same splits ({pct(before)} without, {pct(after)} with)."
+            f" Rerun on shifted training digits, the Keras sweep (its configuration again "
+            f"chosen on validation) averages {pct(shifted['mean'])} (sd {pct(shifted['std'])}),"
+            f" against {pct(plain['mean'])} (sd {pct(plain['std'])}) without shifts."
         )
     return text

@@ -313,15 +313,17 @@ def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] 
         return []
     keep = CACHE_KEEP if keep is None else keep
     protected = set(protect)
-    entries = [
-        entry
-        for entry in cache.iterdir()
-        if entry.is_dir() and _KEY_PATTERN.fullmatch(entry.name) and entry.name not in protected
-    ]
-    entries.sort(key=lambda entry: entry.stat().st_mtime, reverse=True)
-    removed = entries[max(keep - len(protected), 0) :]
+    last_used = {}
+    for entry in cache.iterdir():
+        if _KEY_PATTERN.fullmatch(entry.name) and entry.name not in protected:
+            try:
+                last_used[entry] = entry.stat().st_mtime
+            except OSError:  # removed meanwhile by another run: nothing to prune
+                continue
+    by_recency = sorted(last_used, key=last_used.__getitem__, reverse=True)
+    removed = by_recency[max(keep - len(protected), 0) :]
     for entry in removed:
-        shutil.rmtree(entry, ignore_errors=True)
+        shutil.rmtree(entry, ignore_errors=True)  # best effort: a cache, not results
     return removed
 
 

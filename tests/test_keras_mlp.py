@@ -275,8 +275,11 @@ def test_augment_sees_only_the_training_rows_never_the_validation_rows(digits):
     n_train = int(len(X_train) * (1 - QUICK.validation_split))
     (rows,) = seen
     np.testing.assert_array_equal(rows, X_train[:n_train])
-    # Trained on twice the rows: accuracy per epoch is over 2 * n_train rows.
     plain = train_configuration(X_train, y_train, X_test, y_test, QUICK)
     assert run.history["loss"] != plain.history["loss"]
+    # An augmentation that adds nothing gives the plain run exactly: the validation rows
+    # and the training rows are put back together as they were.
+    same = train_configuration(X_train, y_train, X_test, y_test, QUICK, augment=lambda X, y: (X, y))
+    assert same.history == plain.history
     with pytest.raises(ValueError, match="augment needs trainer='compiled'"):
         train_configuration(X_train, y_train, X_test, y_test, QUICK, augment=doubled, trainer="fit")

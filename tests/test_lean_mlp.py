@@ -45,8 +45,17 @@ def _assert_same_fit(reference, lean, X):
         assert mine.dtype == theirs.dtype
         np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(lean.predict_proba(X), reference.predict_proba(X))
+    assert lean.best_loss_ == reference.best_loss_
+    assert lean.best_validation_score_ == reference.best_validation_score_
+    assert lean._no_improvement_count == reference._no_improvement_count
     assert lean._optimizer.t == reference._optimizer.t
-    for mine, theirs in zip(lean._optimizer.ms, reference._optimizer.ms, strict=True):
+    assert lean._optimizer.learning_rate == reference._optimizer.learning_rate
+    moments = zip(
+        lean._optimizer.ms + lean._optimizer.vs,
+        reference._optimizer.ms + reference._optimizer.vs,
+        strict=True,
+    )
+    for mine, theirs in moments:
         np.testing.assert_array_equal(mine, theirs)
 
 
@@ -94,6 +103,45 @@ def test_partial_fit_and_warm_start_continue_like_scikit_learn(split):
         ref.partial_fit(X, y)
         lean.partial_fit(X, y)
         _assert_same_fit(ref, lean, split.X_test)
+
+
+def test_warm_start_after_early_stopping_matches_scikit_learn(split):
+    """scikit-learn's second fit also moves the aliased "best" weights; so must ours."""
+    X, y = split.X_train[:300], split.y_train[:300]
+    params = dict(
+        hidden_layer_sizes=(20,), max_iter=30, random_state=0, warm_start=True, early_stopping=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        ref = MLPClassifier(**params).fit(X, y)
+        lean = LeanMLPClassifier(**params).fit(X, y)
+        _assert_same_fit(ref, lean, split.X_test)
+        # A step so large that validation never beats the first fit's best.
+        ref.set_params(learning_rate_init=0.5, max_iter=5).fit(X, y)
+        lean.set_params(learning_rate_init=0.5, max_iter=5).fit(X, y)
+        assert ref.best_validation_score_ > max(ref.validation_scores_[-5:])
+        _assert_same_fit(ref, lean, split.X_test)
+
+
+def test_sparse_input_falls_back_to_scikit_learn(split):
+    from scipy.sparse import csr_matrix
+
+    X, y = csr_matrix(split.X_train[:200]), split.y_train[:200]
+    reference, lean = _fit_both(X, y, hidden_layer_sizes=(20,), max_iter=5)
+    _assert_same_fit(reference, lean, split.X_test)
+
+
+def test_verbose_output_matches_scikit_learn(split, capsys):
+    X, y = split.X_train[:200], split.y_train[:200]
+    for early_stopping in (False, True):
+        params = dict(
+            hidden_layer_sizes=(20,), verbose=True, early_stopping=early_stopping, tol=0.01
+        )
+        MLPClassifier(**params, max_iter=200, random_state=0).fit(X, y)
+        theirs = capsys.readouterr().out
+        LeanMLPClassifier(**params, max_iter=200, random_state=0).fit(X, y)
+        assert capsys.readouterr().out == theirs
+        assert "Stopping." in theirs
 
 
 def test_fitted_weights_do_not_share_memory(split):
