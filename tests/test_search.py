@@ -92,3 +92,22 @@ def test_halving_ends_on_every_training_row(split):
 @pytest.mark.parametrize(("n_candidates", "rows"), [(2, 1437), (4, 479), (288, 159)])
 def test_halving_starts_small_enough_to_finish_on_all_rows(n_candidates, rows):
     assert search.halving_min_rows(1437, n_candidates) == rows
+
+
+def test_fits_run_on_one_blas_thread_and_restore_the_pools(split):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    inside = []
+
+    class Probe(search.QuietMLPClassifier):
+        def _fit_stochastic(self, *args, **kwargs):
+            inside.extend(blas_threads())
+            return super()._fit_stochastic(*args, **kwargs)
+
+    before = blas_threads()
+    Probe(hidden_layer_sizes=(5,), max_iter=2).fit(split.X_train[:100], split.y_train[:100])
+    assert inside and set(inside) == {1}
+    assert blas_threads() == before
