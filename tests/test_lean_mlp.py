@@ -43,7 +43,8 @@ def _assert_same_fit(reference, lean, X):
         lean.coefs_ + lean.intercepts_, reference.coefs_ + reference.intercepts_, strict=True
     ):
         assert mine.dtype == theirs.dtype
-        np.testing.assert_array_equal(mine, theirs)
+        # The bytes, not only the values: -0.0 == 0.0 would pass a value comparison.
+        np.testing.assert_array_equal(mine.view(np.uint8), theirs.view(np.uint8))
     np.testing.assert_array_equal(lean.predict_proba(X), reference.predict_proba(X))
     assert lean.best_loss_ == reference.best_loss_
     assert lean.best_validation_score_ == reference.best_validation_score_
