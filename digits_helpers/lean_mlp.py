@@ -57,9 +57,8 @@ class _FlatParameters:
     ):
         arrays = coefs + intercepts
         dtype = coefs[0].dtype
-        sizes = [a.size for a in arrays]
-        bounds = np.cumsum([0, *sizes])
-        self.values = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False)
+        bounds = np.cumsum([0, *(a.size for a in arrays)])
+        self.values = np.concatenate([a.ravel() for a in arrays])
         self.grads = np.empty_like(self.values)
         self.m = np.zeros_like(self.values)
         self.v = np.zeros_like(self.values)

@@ -287,10 +287,10 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
             f"scanned forms, {reason} is the better starting point if that gap holds."
         )
     if SHIFTED_MLP in spread and "Keras MLP" in spread:
-        plain, shifted = spread["Keras MLP"], spread[SHIFTED_MLP]
+        unshifted, shifted = spread["Keras MLP"], spread[SHIFTED_MLP]
         text += (
             f" Rerun on shifted training digits, the Keras sweep (its configuration again "
             f"chosen on validation) averages {pct(shifted['mean'])} (sd {pct(shifted['std'])}),"
-            f" against {pct(plain['mean'])} (sd {pct(plain['std'])}) without shifts."
+            f" against {pct(unshifted['mean'])} (sd {pct(unshifted['std'])}) without shifts."
         )
     return text
