@@ -47,11 +47,15 @@ VARIANTS: dict[str, tuple[dict[str, str], dict[str, int]]] = {
 
 
 def checked_outputs(path: Path) -> dict[str, str]:
-    """The text of every nbval-checked cell, keyed by the cell's index."""
+    """The text of every nbval-checked cell, keyed by its rank among the checked cells.
+
+    (Not by cell index: papermill inserts a cell when it injects parameters.)
+    """
     nb = nbformat.read(path, as_version=4)
     texts = {}
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", []):
+    checked = [c for c in nb.cells if CHECK_TAG in c.metadata.get("tags", [])]
+    for index, cell in enumerate(checked):
+        if cell.cell_type == "code":
             parts = []
             for output in cell.outputs:
                 if output.output_type == "stream":
@@ -117,10 +121,10 @@ def main() -> int:
             for index, text in cells.items():
                 moved = deviations(committed[notebook][index], text)
                 if moved:
-                    print(f"  {notebook} cell {index}: {moved}", file=sys.stderr)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(measured, indent=1))
-    shutil.move(tmp, args.out)
+                    print(f"  {notebook} checked cell {index}: {moved}", file=sys.stderr)
+        tmp = args.out.with_suffix(".tmp")  # after each variant: a crash keeps the rest
+        tmp.write_text(json.dumps(measured, indent=1))
+        shutil.move(tmp, args.out)
     return 0
 
 
