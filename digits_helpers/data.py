@@ -7,6 +7,7 @@ and ``stratify``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,8 @@ class Split:
     test_size: float
     random_state: int
     stratify: bool
+    train_indices: np.ndarray
+    test_indices: np.ndarray
 
     @property
     def train_images(self) -> np.ndarray:
@@ -72,6 +75,18 @@ class Split:
             "stratify": self.stratify,
         }
 
+    def digest(self) -> str:
+        """A short SHA-256 of which rows went to training and which to the test, in order.
+
+        Integers only: it is the same on every machine, so a regression test can check
+        it exactly. Another seed, test size or stratification gives another digest.
+        """
+        sha = hashlib.sha256()
+        for indices in (self.train_indices, self.test_indices):
+            sha.update(np.asarray(indices, dtype="<i8").tobytes())
+            sha.update(b"|")
+        return sha.hexdigest()[:16]
+
     def summary(self) -> dict:
         """Sizes of the split, as stored in ``results.json``."""
         return {
@@ -82,6 +97,7 @@ class Split:
             "n_test": len(self.y_test),
             "n_classes": self.n_classes,
             "image_shape": list(self.image_shape),
+            "split_digest": self.digest(),
         }
 
 
@@ -108,9 +124,10 @@ def split_dataset(
     """Split rows into train and test sets (80/20, seed 42, unstratified by default)."""
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be strictly between 0 and 1 (got {test_size!r})")
-    X_train, X_test, y_train, y_test = train_test_split(
+    X_train, X_test, y_train, y_test, train_indices, test_indices = train_test_split(
         dataset.X,
         dataset.target,
+        np.arange(len(dataset.target)),
         test_size=test_size,
         random_state=random_state,
         stratify=dataset.target if stratify else None,
@@ -125,6 +142,8 @@ def split_dataset(
         test_size=test_size,
         random_state=random_state,
         stratify=stratify,
+        train_indices=train_indices,
+        test_indices=test_indices,
     )
 
 

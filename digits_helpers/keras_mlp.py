@@ -625,15 +625,16 @@ def configuration_table(configurations: Sequence[KerasConfig | Mapping]) -> pd.D
 
 
 def rounded_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The sweep table for a reader: percentages, four-decimal losses, no timings.
+    """The sweep's accuracies for a reader, as percentages (no losses, no timings).
 
-    Timings vary from run to run; the rest is reproducible for the same parameters.
+    Timings vary from run to run; the accuracies move within a few tenths of a point
+    with the CPU's floating-point kernels (the nbval tolerance covers them); losses
+    are shown in the training curves instead.
     """
     return pd.DataFrame(
         {
             "model": table["model"],
             "val accuracy": table["val_accuracy"].map(lambda v: f"{100 * v:.2f} %"),
-            "test loss": table["test_loss"].map(lambda v: f"{v:.4f}"),
             "test accuracy": table["test_accuracy"].map(lambda v: f"{100 * v:.2f} %"),
         }
     )
