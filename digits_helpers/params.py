@@ -46,7 +46,15 @@ GRID_KEYS = (
 
 
 class ParameterError(ValueError):
-    """A parameter name or value that the study does not accept."""
+    """A parameter name or value that the study does not accept.
+
+    Its message is complete on one line, so inside an IPython kernel (a notebook run
+    by papermill or Jupyter) it is shown as ``ParameterError: <message>`` instead of
+    a traceback through this module.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -369,6 +377,41 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise ParameterError(f"parameter {missing[0]!r} has no value")
     return checked
+
+
+def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
+    """Refuse, from inside a notebook, a parameter value that ``digits-book run`` refuses.
+
+    A notebook executed by plain ``papermill -p NAME VALUE`` gets its values without
+    the checks of ``digits-book run``. Called in the first code cell after the
+    ``parameters`` cell (papermill inserts its cell right after that one), this
+    applies the same checks with the same messages, before any work starts.
+
+    Parameters
+    ----------
+    namespace : Mapping[str, Any]
+        The notebook's variables, ``globals()``. Only names of :data:`SCHEMA` are
+        checked: a notebook declares a subset of them, and other variables
+        (``run_dir``, imports) are not parameters of the study.
+
+    Raises
+    ------
+    ParameterError
+        For the first invalid value, in :data:`SCHEMA` order. In an IPython kernel
+        the cell's error reads ``ParameterError: parameter 'test_size' must be a
+        number from 0.05 to 0.5 (got 1.5)``, without a traceback.
+
+    Examples
+    --------
+    The cell after the ``parameters`` cell::
+
+        from digits_helpers import params
+
+        params.check_notebook_parameters(globals())
+    """
+    for name, parameter in SCHEMA.items():
+        if name in namespace:
+            parameter.check(namespace[name])
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

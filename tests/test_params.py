@@ -189,3 +189,26 @@ def test_validation_split_bounds_are_accepted(split):
     config = f"{{validation_split: {split}, learning_rate: 0.1, batch_size: 3, epochs: 2}}"
     values = params.resolve("quick", assignments=[f"keras_configurations=[{config}]"])
     assert values["keras_configurations"][0]["validation_split"] == split
+
+
+def test_notebook_check_refuses_with_the_message_of_the_command_line():
+    with pytest.raises(ParameterError) as from_cli:
+        params.resolve("quick", assignments=["test_size=1.5"])
+    with pytest.raises(ParameterError) as from_notebook:
+        params.check_notebook_parameters({"test_size": 1.5, "random_state": 42})
+    assert str(from_notebook.value) == str(from_cli.value)
+    assert str(from_notebook.value) == (
+        "parameter 'test_size' must be a number from 0.05 to 0.5 (got 1.5)"
+    )
+
+
+def test_notebook_check_judges_only_the_study_parameters_present():
+    namespace = {"test_size": 0.3, "cv": 4, "run_dir": 17, "np": object(), "In": []}
+    assert params.check_notebook_parameters(namespace) is None
+
+
+def test_parameter_error_renders_in_ipython_as_one_line():
+    error = ParameterError("parameter 'cv' must be an integer from 2 to 20 (got 1)")
+    assert error._render_traceback_() == [
+        "ParameterError: parameter 'cv' must be an integer from 2 to 20 (got 1)"
+    ]
