@@ -244,14 +244,18 @@ def _layer_sizes(value: Any) -> list[int]:
 VALIDATION_SPLIT = (0.05, 0.5)
 
 
+KERAS_ACCEPTS = (
+    "a non-empty list of mappings with keys "
+    + ", ".join(KERAS_CONFIG_KEYS)
+    + f" (validation_split from {VALIDATION_SPLIT[0]} to {VALIDATION_SPLIT[1]}, so that"
+    " training keeps at least half of its rows; learning_rate > 0, batch_size >= 1,"
+    " epochs >= 1)"
+)
+
+
 def _check_keras_configurations(value: Any) -> list[dict]:
     low, high = VALIDATION_SPLIT
-    accepts = (
-        "a non-empty list of mappings with keys "
-        + ", ".join(KERAS_CONFIG_KEYS)
-        + f" (validation_split from {low} to {high}, learning_rate > 0, batch_size >= 1,"
-        " epochs >= 1)"
-    )
+    accepts = KERAS_ACCEPTS
     if not isinstance(value, list | tuple) or not value:
         raise _fail("keras_configurations", accepts, value)
     configs = []
@@ -341,7 +345,7 @@ SCHEMA: dict[str, Parameter] = {
         ),
         Parameter(
             "keras_configurations",
-            "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS),
+            KERAS_ACCEPTS,
             _check_keras_configurations,
             "the Keras training configurations",
         ),
