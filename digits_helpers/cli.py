@@ -50,38 +50,60 @@ def _list_parameters(profile: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``digits-book`` and ``python -m digits_helpers``."""
+    """Entry point of ``digits-book`` and ``python -m digits_helpers``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a notebook or the book build fails, 2 when the input
+        (a parameter, ``--name``, the project folder, the run to build) is refused
+        before anything runs.
+    """
     args = _parser().parse_args(argv)
+    if args.command == "params":
+        print(_list_parameters(args.profile))
+        return 0
+    if args.command == "run":
+        return _run(args)
+    return _build(args)
+
+
+def _refuse(command: str, exc: Exception) -> int:
+    print(f"digits-book {command}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from digits_helpers.pipeline import RunFailed, check_run_name, find_root, run
+
+    name = args.name or args.profile
     try:
-        if args.command == "params":
-            print(_list_parameters(args.profile))
-            return 0
-        if args.command == "run":
-            from digits_helpers.pipeline import RunFailed, run
-
-            parameters = params_module.resolve(args.profile, args.params, args.assignments)
-            name = args.name or args.profile
-            try:
-                report = run(parameters, name=name, use_cache=not args.no_cache)
-            except RunFailed as exc:
-                print(f"digits-book run: {exc}", file=sys.stderr)
-                return 1
-            print(f"run {name!r} finished in {report.seconds:.1f} s: {report.run_dir}")
-            return 0
-        if args.command == "build":
-            from digits_helpers.book import BuildFailed, build
-
-            try:
-                html = build(args.run)
-            except BuildFailed as exc:
-                print(f"digits-book build: {exc}", file=sys.stderr)
-                return 1
-            print(f"book built: {html / 'index.html'}")
-            return 0
+        parameters = params_module.resolve(args.profile, args.params, args.assignments)
+        check_run_name(name)
+        root = find_root()
     except (params_module.ParameterError, ValueError, FileNotFoundError) as exc:
-        print(f"digits-book {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 2  # unreachable: argparse requires a command
+        return _refuse("run", exc)
+    try:
+        report = run(parameters, name=name, root=root, use_cache=not args.no_cache)
+    except RunFailed as exc:
+        print(f"digits-book run: {exc}", file=sys.stderr)
+        return 1
+    print(f"run {name!r} finished in {report.seconds:.1f} s: {report.run_dir}")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from digits_helpers.book import BuildFailed, build
+
+    try:
+        html = build(args.run)
+    except FileNotFoundError as exc:  # no project, no run of that name, no jupyter-book
+        return _refuse("build", exc)
+    except BuildFailed as exc:
+        print(f"digits-book build: {exc}", file=sys.stderr)
+        return 1
+    print(f"book built: {html / 'index.html'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ overrides into one mapping, checks every value here, and only then executes.
 
 from __future__ import annotations
 
+import difflib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -44,7 +46,15 @@ GRID_KEYS = (
 
 
 class ParameterError(ValueError):
-    """A parameter name or value that the study does not accept."""
+    """A parameter name or value that the study does not accept.
+
+    Its message is complete on one line, so inside an IPython kernel (a notebook run
+    by papermill or Jupyter) it is shown as ``ParameterError: <message>`` instead of
+    a traceback through this module.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -57,16 +67,50 @@ class Parameter:
     help: str
 
 
-def _fail(name: str, accepts: str, value: Any) -> ParameterError:
-    return ParameterError(f"parameter '{name}' must be {accepts} (got {value!r})")
+MAX_SHOWN = 60  # characters of a refused value quoted in a message
+_LARGEST_FLOAT = int(sys.float_info.max)  # an int beyond it overflows float()
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to about :data:`MAX_SHOWN` characters for a one-line message.
+
+    Parameters
+    ----------
+    value : Any
+        The refused value, as given.
+
+    Returns
+    -------
+    str
+        Its ``repr``; when longer than :data:`MAX_SHOWN`, its start and end around
+        ``...`` with the full length; for a huge integer, its number of digits.
+    """
+    if _is_int(value) and value.bit_length() > 4 * MAX_SHOWN:
+        # repr of a huge int is slow, and refused beyond sys.get_int_max_str_digits()
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"an integer of about {digits} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding an int too long to convert to text
+        return f"a {type(value).__name__} too long to show"
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[: MAX_SHOWN - 20]}...{text[-10:]} ({len(text)} characters)"
+
+
+def _fail(name: str, accepts: str, value: Any) -> ParameterError:
+    return ParameterError(f"parameter '{name}' must be {accepts} (got {shown(value)})")
+
+
 def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    """A finite float, or an int that converts to one (a huge int would overflow)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_int(value) and abs(value) <= _LARGEST_FLOAT
 
 
 def _choice(name: str, options: tuple[str, ...]) -> Parameter:
@@ -151,12 +195,13 @@ def _check_param_grid(value: Any) -> dict[str, list]:
     for key, values in value.items():
         if key not in GRID_KEYS:
             raise ParameterError(
-                f"parameter 'param_grid' has unknown key {key!r}; accepted keys: "
+                f"parameter 'param_grid' has unknown key {shown(key)}; accepted keys: "
                 + ", ".join(GRID_KEYS)
             )
         if not isinstance(values, list | tuple) or not values:
             raise ParameterError(
-                f"parameter 'param_grid' entry {key!r} must be a non-empty list (got {values!r})"
+                f"parameter 'param_grid' entry {shown(key)} must be a non-empty list "
+                f"(got {shown(values)})"
             )
         if key == "hidden_layer_sizes":
             values = [_layer_sizes(v) for v in values]
@@ -175,7 +220,8 @@ def _check_mlp_argument(key: str, value: Any) -> None:
     try:
         MLPClassifier(**{key: value})._validate_params()
     except InvalidParameterError as exc:
-        raise ParameterError(f"parameter 'param_grid' entry {key!r}: {exc}") from exc
+        message = str(exc).replace(repr(value), shown(value))  # sklearn quotes the whole value
+        raise ParameterError(f"parameter 'param_grid' entry {key!r}: {message}") from exc
 
 
 def _layer_sizes(value: Any) -> list[int]:
@@ -187,34 +233,48 @@ def _layer_sizes(value: Any) -> list[int]:
     ):
         raise ParameterError(
             "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
-            f"integers such as [112, 112] (got {value!r})"
+            f"integers such as [112, 112] (got {shown(value)})"
         )
     return list(sizes)
 
 
+# The last validation_split of the training rows choose among the configurations; at
+# least 5% (about 70 digits of the default split) so the choice rests on more than a
+# handful of digits, at most half so validation never outweighs what is trained on.
+VALIDATION_SPLIT = (0.05, 0.5)
+
+
+KERAS_ACCEPTS = (
+    "a non-empty list of mappings with keys "
+    + ", ".join(KERAS_CONFIG_KEYS)
+    + f" (validation_split from {VALIDATION_SPLIT[0]} to {VALIDATION_SPLIT[1]}, so that"
+    " training keeps at least half of its rows; learning_rate > 0, batch_size >= 1,"
+    " epochs >= 1)"
+)
+
+
 def _check_keras_configurations(value: Any) -> list[dict]:
-    accepts = (
-        "a non-empty list of mappings with keys "
-        + ", ".join(KERAS_CONFIG_KEYS)
-        + " (validation_split in (0, 1), learning_rate > 0, batch_size >= 1, epochs >= 1)"
-    )
+    low, high = VALIDATION_SPLIT
+    accepts = KERAS_ACCEPTS
     if not isinstance(value, list | tuple) or not value:
         raise _fail("keras_configurations", accepts, value)
     configs = []
     for i, config in enumerate(value, start=1):
         where = f"parameter 'keras_configurations' item {i}"
         if not isinstance(config, Mapping) or set(config) != set(KERAS_CONFIG_KEYS):
-            raise ParameterError(f"{where} must be {accepts} (got {config!r})")
+            raise ParameterError(f"{where} must be {accepts} (got {shown(config)})")
         vs, lr = config["validation_split"], config["learning_rate"]
         bs, ep = config["batch_size"], config["epochs"]
-        if not (_is_number(vs) and 0 < vs < 1):
-            raise ParameterError(f"{where}: validation_split must be in (0, 1) (got {vs!r})")
+        if not (_is_number(vs) and low <= vs <= high):
+            raise ParameterError(
+                f"{where}: validation_split must be a number from {low} to {high} (got {shown(vs)})"
+            )
         if not (_is_number(lr) and lr > 0):
-            raise ParameterError(f"{where}: learning_rate must be a number > 0 (got {lr!r})")
+            raise ParameterError(f"{where}: learning_rate must be a number > 0 (got {shown(lr)})")
         if not (_is_int(bs) and bs >= 1):
-            raise ParameterError(f"{where}: batch_size must be an integer >= 1 (got {bs!r})")
+            raise ParameterError(f"{where}: batch_size must be an integer >= 1 (got {shown(bs)})")
         if not (_is_int(ep) and ep >= 1):
-            raise ParameterError(f"{where}: epochs must be an integer >= 1 (got {ep!r})")
+            raise ParameterError(f"{where}: epochs must be an integer >= 1 (got {shown(ep)})")
         configs.append(
             {
                 "validation_split": float(vs),
@@ -285,7 +345,7 @@ SCHEMA: dict[str, Parameter] = {
         ),
         Parameter(
             "keras_configurations",
-            "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS),
+            KERAS_ACCEPTS,
             _check_keras_configurations,
             "the Keras training configurations",
         ),
@@ -323,22 +383,75 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
+def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
+    """Refuse, from inside a notebook, a parameter value that ``digits-book run`` refuses.
+
+    A notebook executed by plain ``papermill -p NAME VALUE`` gets its values without
+    the checks of ``digits-book run``. Called in the first code cell after the
+    ``parameters`` cell (papermill inserts its cell right after that one), this
+    applies the same checks with the same messages, before any work starts.
+
+    Parameters
+    ----------
+    namespace : Mapping[str, Any]
+        The notebook's variables, ``globals()``. Only names of :data:`SCHEMA` are
+        checked: a notebook declares a subset of them, and other variables
+        (``run_dir``, imports) are not parameters of the study.
+
+    Raises
+    ------
+    ParameterError
+        For the first invalid value, in :data:`SCHEMA` order. In an IPython kernel
+        the cell's error reads ``ParameterError: parameter 'test_size' must be a
+        number from 0.05 to 0.5 (got 1.5)``, without a traceback.
+
+    Examples
+    --------
+    The cell after the ``parameters`` cell::
+
+        from digits_helpers import params
+
+        params.check_notebook_parameters(globals())
+    """
+    for name, parameter in SCHEMA.items():
+        if name in namespace:
+            parameter.check(namespace[name])
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
     """Split ``NAME=VALUE`` and parse VALUE as YAML (``0.3``, ``true``, ``[1, 2]``)."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
-        raise ParameterError(f"--set expects NAME=VALUE (got {text!r})")
+        raise ParameterError(f"--set expects NAME=VALUE (got {shown(text)})")
     try:
         value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"--set {name}: value {raw!r} is not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ParameterError(
+            f"--set {name.strip()}: value {shown(raw)} is not valid YAML ({_yaml_problem(exc)})"
+        ) from exc
     return name.strip(), value
+
+
+def _yaml_problem(exc: Exception, *, line: bool = False) -> str:
+    """One line out of PyYAML's messages, which span lines (the problem, then where).
+
+    A ``ValueError`` comes from a scalar YAML reads but Python refuses: an integer
+    beyond ``sys.get_int_max_str_digits()``, a date such as 2024-13-01.
+    """
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        where = f"line {mark.line + 1}, column" if line else "column"
+        return f"{problem} at {where} {mark.column + 1}"
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first.split(": value has")[0]  # the int limit's advice is for programmers
 
 
 def load_profile(profile: str) -> dict[str, Any]:
     """The raw values of a shipped profile (``quick`` or ``full``)."""
     if profile not in PROFILES:
-        raise ParameterError(f"profile must be one of {', '.join(PROFILES)} (got {profile!r})")
+        raise ParameterError(f"profile must be one of {', '.join(PROFILES)} (got {shown(profile)})")
     text = resources.files("digits_helpers").joinpath(f"profiles/{profile}.yaml").read_text()
     return yaml.safe_load(text)
 
@@ -349,8 +462,9 @@ def load_params_file(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(Path(path).read_text())
     except OSError as exc:
         raise ParameterError(f"--params: cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"--params: {path} is not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        problem = _yaml_problem(exc, line=True)
+        raise ParameterError(f"--params: {path} is not valid YAML ({problem})") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -378,8 +492,14 @@ def resolve(
 
 def validate_names(values: Mapping[str, Any]) -> None:
     """Reject unknown names early, before values are merged."""
-    unknown = sorted(set(values) - set(SCHEMA))
+    unknown = sorted(set(values) - set(SCHEMA), key=str)
     if unknown:
-        raise ParameterError(
-            f"unknown parameter {unknown[0]!r}; known parameters: " + ", ".join(sorted(SCHEMA))
-        )
+        raise ParameterError(_unknown_message(unknown[0]))
+
+
+def _unknown_message(name: Any) -> str:
+    """Suggest the closest known name; list them all only when none is close."""
+    close = difflib.get_close_matches(str(name), SCHEMA, n=1)
+    if close:
+        return f"unknown parameter {shown(name)} (did you mean {close[0]!r}?)"
+    return f"unknown parameter {shown(name)}; known parameters: " + ", ".join(sorted(SCHEMA))

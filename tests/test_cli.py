@@ -16,8 +16,50 @@ def test_invalid_value_exits_2_naming_the_parameter(capsys, tmp_path, monkeypatc
 
 
 def test_unknown_parameter_exits_2_listing_known_ones(capsys):
-    assert cli.main(["run", "--set", "tset_size=0.3"]) == 2
+    assert cli.main(["run", "--set", "colour=red"]) == 2
     assert "known parameters" in capsys.readouterr().err
+
+
+def test_misspelt_parameter_exits_2_suggesting_the_name(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were it accepted, nothing could run here
+    assert cli.main(["run", "--set", "rando_state=1"]) == 2
+    assert capsys.readouterr().err == (
+        "digits-book run: error: unknown parameter 'rando_state' (did you mean 'random_state'?)\n"
+    )
+
+
+def test_huge_integer_exits_2_in_one_short_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were it accepted, nothing could run here
+    assert cli.main(["run", "--set", "test_size=1" + "0" * 400]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "digits-book run: error: parameter 'test_size' must be a number from 0.05 to 0.5 "
+        "(got an integer of about 401 digits)\n"
+    )
+
+
+def test_validation_split_that_leaves_too_few_training_rows_exits_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # were it accepted, nothing could run here
+    config = "{validation_split: 0.99, learning_rate: 0.001, batch_size: 64, epochs: 10}"
+    assert cli.main(["run", "--set", f"keras_configurations=[{config}]"]) == 2
+    assert "validation_split must be a number from 0.05 to 0.5 (got 0.99)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_error_during_the_run_is_not_reported_as_refused_input(monkeypatch, tmp_path):
+    from digits_helpers import pipeline
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").write_text("root: x\n")
+    monkeypatch.chdir(tmp_path)
+
+    def broken_run(*args, **kwargs):
+        raise ValueError("a bug, not the user's input")
+
+    monkeypatch.setattr(pipeline, "run", broken_run)
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["run"])
 
 
 def test_bad_run_name_exits_2(capsys):
@@ -35,6 +77,7 @@ def test_params_lists_every_parameter_with_what_it_accepts(capsys):
     assert cli.main(["params", "--profile", "full"]) == 0
     out = capsys.readouterr().out
     assert "test_size: fraction of the data held out" in out and "accepts" in out
+    assert "validation_split from 0.05 to 0.5, so that training keeps at least half" in out
 
 
 def test_build_without_any_run_says_what_to_do(capsys, tmp_path, monkeypatch):
