@@ -12,7 +12,7 @@ help:
 	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
 	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
-	@echo "make lint       ruff check and format check"
+	@echo "make lint       ruff check and format check, actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
 
 $(STAMP): pyproject.toml
@@ -54,6 +54,7 @@ notebooks: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 format: venv
 	$(VENV)/bin/ruff format .
