@@ -5,14 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= full
 
-.PHONY: help venv book run build test notebooks lint format bench bench-quick browser clean
+.PHONY: help venv book run build publish test notebooks lint format bench bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
 	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
 	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
-	@echo "make lint       ruff check and format check"
+	@echo "make lint       ruff check and format check, actionlint on the workflows"
+	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ run: venv
 build: venv
 	$(VENV)/bin/digits-book build
 
+publish: venv
+	$(VENV)/bin/digits-book publish $(if $(PUSH),--push)
+
 # Debian's Chromium for the test that opens the built book in a real browser
 # (apt-get as root, or through sudo otherwise).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,6 +54,7 @@ notebooks: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 format: venv
 	$(VENV)/bin/ruff format .

@@ -1,4 +1,4 @@
-"""The ``digits-book`` command line: run the study, build the book."""
+"""The ``digits-book`` command line: run the study, build and publish the book."""
 
 from __future__ import annotations
 
@@ -34,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="render a run into _build/html")
     build.add_argument("--run", help="run name (default: the latest successful run)")
 
+    publish = commands.add_parser(
+        "publish", help="commit the book of a run to a branch (gh-pages) with ghp-import"
+    )
+    publish.add_argument("--run", help="run name (default: the latest successful run)")
+    publish.add_argument("--branch", default="gh-pages", help="branch to commit to")
+    publish.add_argument("--remote", default="origin", help="remote that --push pushes to")
+    publish.add_argument("--push", action="store_true", help="push the branch after committing")
+
     show = commands.add_parser("params", help="list the parameters and what they accept")
     show.add_argument("--profile", choices=params_module.PROFILES, default="quick")
     return parser
@@ -65,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return _run(args)
+    if args.command == "publish":
+        return _publish(args)
     return _build(args)
 
 
@@ -103,6 +113,20 @@ def _build(args: argparse.Namespace) -> int:
         print(f"digits-book build: {exc}", file=sys.stderr)
         return 1
     print(f"book built: {html / 'index.html'}")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from digits_helpers.publish import PublishRefused, publish
+
+    try:
+        done = publish(args.run, branch=args.branch, remote=args.remote, push=args.push)
+    except PublishRefused as exc:
+        print(f"digits-book publish: refused: {exc}", file=sys.stderr)
+        return 2
+    where = f", pushed to {done.pushed_to}" if done.pushed_to else " (not pushed)"
+    how = "built and published" if done.built else "published (already built)"
+    print(f"run {done.run!r} {how} to {done.branch} at {done.commit[:12]}{where}")
     return 0
 
 

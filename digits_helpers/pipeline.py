@@ -174,9 +174,48 @@ def graft_prose(executed: Path, source: Path, output: Path) -> None:
     nbformat.write(ran, output)
 
 
-def prepare_for_book(path: Path) -> None:
-    """Fold the injected parameters under a caption and drop the superseded defaults."""
+def notebook_digest(notebook: Path) -> dict[str, str]:
+    """Digests of a source notebook: its ``code`` and its ``prose``.
+
+    ``code`` covers the code cells' sources, what :func:`step_key` keys executions
+    on. ``prose`` covers every cell's type, tags and (for markdown and raw cells)
+    text: what the book shows around the code. Outputs, execution counts and
+    notebook metadata are left out: refreshing the committed outputs changes
+    neither what a run executes nor what the book says.
+
+    Parameters
+    ----------
+    notebook : Path
+        A notebook of ``notebooks/``.
+
+    Returns
+    -------
+    dict of str to str
+        ``{"code": sha256, "prose": sha256}``, hex digests.
+    """
+    cells = nbformat.read(notebook, as_version=4).cells
+    code = [c.source for c in cells if c.cell_type == "code"]
+    prose = [
+        [c.cell_type, "" if c.cell_type == "code" else c.source, c.metadata.get("tags", [])]
+        for c in cells
+    ]
+    return {
+        "code": _digest(json.dumps(code).encode()),
+        "prose": _digest(json.dumps(prose).encode()),
+    }
+
+
+def prepare_for_book(path: Path, *, input_path: str, output_path: str) -> None:
+    """Fold the injected parameters under a caption and drop the superseded defaults.
+
+    Papermill records the absolute paths the notebook was executed from and into
+    (a staging folder); the book offers the notebook for download, so they are
+    replaced by ``input_path`` and ``output_path``, relative to the project.
+    """
     nb = nbformat.read(path, as_version=4)
+    if "papermill" in nb.metadata:
+        nb.metadata.papermill["input_path"] = input_path
+        nb.metadata.papermill["output_path"] = output_path
     injected = any(INJECTED_TAG in c.metadata.get("tags", []) for c in nb.cells)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -245,6 +284,7 @@ def run(
     source_digest = package_source_digest()
     report = RunReport(run_dir=runs / name)
     keys: dict[str, str] = {}
+    digests: dict[str, dict[str, str]] = {}
     start = time.perf_counter()
     try:
         for index, step in enumerate(STEPS, start=1):
@@ -253,13 +293,18 @@ def run(
             given = {k: parameters[k] for k in declared if k in parameters}
             key = step_key(notebook, given, {s: keys[s] for s in step.reads}, source_digest)
             keys[step.stage] = key
+            digests[step.filename] = notebook_digest(notebook)
+            relative = {
+                "input_path": f"notebooks/{step.filename}",
+                "output_path": f"runs/{name}/{step.filename}",
+            }
             cached = cache / key
             output = staging / step.filename
             step_start = time.perf_counter()
             if use_cache and _cache_complete(cached, step):
                 os.utime(cached)  # recently used: pruning keeps it
                 graft_prose(cached / step.filename, notebook, output)
-                prepare_for_book(output)
+                prepare_for_book(output, **relative)
                 shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
                 seconds = json.loads((cached / "meta.json").read_text())["seconds"]
                 report.steps.append(StepReport(step.name, seconds, cached=True))
@@ -274,7 +319,7 @@ def run(
                 injected["run_dir"] = "."
             _execute(step, notebook, output, injected, staging)
             seconds = time.perf_counter() - step_start
-            prepare_for_book(output)
+            prepare_for_book(output, **relative)
             report.steps.append(StepReport(step.name, seconds, cached=False))
             log(f"[{index}/{len(STEPS)}] {step.name}: done in {seconds:.1f} s")
             _store_in_cache(cached, step, staging, seconds)
@@ -284,9 +329,9 @@ def run(
             "cached": [s.name for s in report.steps if s.cached],
             "total_seconds": round(report.seconds, 3),
         }
-        results.write_json_atomic(
-            staging / results.RESULTS_FILE, results.assemble(staging, parameters, timings)
-        )
+        document = results.assemble(staging, parameters, timings)
+        document["notebooks"] = digests  # what publish compares notebooks/ against
+        results.write_json_atomic(staging / results.RESULTS_FILE, document)
     except BaseException as exc:
         shutil.rmtree(failed, ignore_errors=True)
         if staging.exists():

@@ -208,3 +208,32 @@ def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     assert stale[2].name in left and not {stale[0].name, stale[1].name} & left
     assert len(left) == len(pipeline.STEPS) + 1
     assert all(step.cached for step in _run(project).steps)
+
+
+def test_results_record_notebook_digests_and_no_absolute_path(project):
+    _run(project)
+    _run(project, cv=4)  # 02 executes again, the others come from the cache
+    recorded = json.loads((project / "runs" / "trial" / "results.json").read_text())["notebooks"]
+    assert set(recorded) == {step.filename for step in pipeline.STEPS}
+    for step in pipeline.STEPS:
+        digest = pipeline.notebook_digest(project / "notebooks" / step.filename)
+        assert recorded[step.filename] == digest
+        text = (project / "runs" / "trial" / step.filename).read_text()
+        assert str(project) not in text, step.filename
+        papermill = json.loads(text)["metadata"]["papermill"]
+        assert papermill["input_path"] == f"notebooks/{step.filename}"
+        assert papermill["output_path"] == f"runs/trial/{step.filename}"
+
+
+def test_notebook_digest_tells_code_from_prose(project):
+    path = project / "notebooks" / "01_preprocessing.ipynb"
+    before = pipeline.notebook_digest(path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("More prose."))
+    nbformat.write(nb, path)
+    prose_edit = pipeline.notebook_digest(path)
+    assert prose_edit["code"] == before["code"] and prose_edit["prose"] != before["prose"]
+    nb.cells[1].source += "\npass"
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ignored")]
+    nbformat.write(nb, path)
+    assert pipeline.notebook_digest(path)["code"] != before["code"]

@@ -11,10 +11,8 @@ written in the copy, except full-page screenshots of the ``quick`` book, kept in
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,16 +22,14 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 from browser import CHROMIUM, chromium, serve, visit
+from study import REPO, assert_succeeded, digits_book, run_study
 
 from digits_helpers import narrative
 from digits_helpers.params import resolve
 from digits_helpers.pipeline import STEPS
 from digits_helpers.results import jsonable
 
-REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "_build" / "browser-test"
-DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
-COMMAND_TIMEOUT = 900  # seconds; a quick run takes about a minute on two cores
 
 CHAPTERS = tuple(step.name for step in STEPS)
 # Every page of the book: name -> path under _build/html.
@@ -129,28 +125,6 @@ class Book:
     root: Path
 
 
-def digits_book(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the ``digits-book`` command in ``root``."""
-    assert DIGITS_BOOK.exists(), f"{DIGITS_BOOK} is missing: install the project into the venv"
-    return subprocess.run(
-        [str(DIGITS_BOOK), *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        check=False,
-    )
-
-
-def assert_succeeded(completed: subprocess.CompletedProcess) -> None:
-    assert completed.returncode == 0, (
-        f"`{' '.join(completed.args[1:])}` exited {completed.returncode}\n"
-        f"--- stdout (end)\n{completed.stdout[-3000:]}\n"
-        f"--- stderr (end)\n{completed.stderr[-5000:]}"
-    )
-
-
 def snapshot(directory: Path) -> dict[str, int]:
     """Every path under ``directory`` (itself included) with its modification time."""
     return {
@@ -160,43 +134,21 @@ def snapshot(directory: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(study_project) -> Path:
     """The project's sources, without .venv, runs, _build or staged chapters."""
-    root = tmp_path_factory.mktemp("study") / "digits-book"
-    root.mkdir()
-    junk = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=junk)
-    shutil.copytree(
-        REPO / "book",
-        root / "book",
-        ignore=lambda folder, names: [
-            *junk(folder, names),
-            *(["chapters"] if Path(folder) == REPO / "book" else []),
-        ],
-    )
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(REPO / name, root / name)
-    return root
-
-
-def _run(project: Path, name: str, *settings: str) -> dict:
-    assignments = [arg for setting in settings for arg in ("--set", setting)]
-    assert_succeeded(
-        digits_book(project, "run", "--profile", "quick", "--name", name, *assignments)
-    )
-    return json.loads((project / "runs" / name / "results.json").read_text())
+    return study_project
 
 
 @pytest.fixture(scope="module")
-def quick(project) -> dict:
+def quick(quick_results) -> dict:
     """results.json of the quick profile with its default parameters."""
-    return _run(project, "quick")
+    return quick_results
 
 
 @pytest.fixture(scope="module")
 def seed7(project, quick) -> dict:
     """results.json of the quick profile on another train/test split (after ``quick``)."""
-    return _run(project, "seed7", "random_state=7")
+    return run_study(project, "seed7", "random_state=7")
 
 
 def _build(project: Path, run: str, results: dict, keep: Path) -> Book:

@@ -1,0 +1,68 @@
+"""The real study in a copy of the project: the ``digits-book`` command and its checks.
+
+Shared by the end-to-end modules (``test_study_run.py``, ``test_publish.py``) through
+the session fixtures of ``conftest.py``: the quick profile runs once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
+COMMAND_TIMEOUT = 900  # seconds; a quick run takes about a minute on two cores
+
+
+def digits_book(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the ``digits-book`` command in ``root``."""
+    assert DIGITS_BOOK.exists(), f"{DIGITS_BOOK} is missing: install the project into the venv"
+    return subprocess.run(
+        [str(DIGITS_BOOK), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        check=False,
+    )
+
+
+def assert_succeeded(completed: subprocess.CompletedProcess) -> None:
+    """Fail with the end of the command's output unless it exited 0."""
+    assert completed.returncode == 0, (
+        f"`{' '.join(completed.args[1:])}` exited {completed.returncode}\n"
+        f"--- stdout (end)\n{completed.stdout[-3000:]}\n"
+        f"--- stderr (end)\n{completed.stderr[-5000:]}"
+    )
+
+
+def copy_sources(root: Path) -> Path:
+    """Copy the project's sources into ``root``: no .venv, runs, _build or staged chapters."""
+    root.mkdir(parents=True)
+    junk = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=junk)
+    shutil.copytree(
+        REPO / "book",
+        root / "book",
+        ignore=lambda folder, names: [
+            *junk(folder, names),
+            *(["chapters"] if Path(folder) == REPO / "book" else []),
+        ],
+    )
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(REPO / name, root / name)
+    return root
+
+
+def run_study(project: Path, name: str, *settings: str) -> dict:
+    """``digits-book run --profile quick --name NAME [--set ...]``; its results.json."""
+    assignments = [arg for setting in settings for arg in ("--set", setting)]
+    assert_succeeded(
+        digits_book(project, "run", "--profile", "quick", "--name", name, *assignments)
+    )
+    return json.loads((project / "runs" / name / "results.json").read_text())
