@@ -46,3 +46,12 @@ def test_every_plotly_output_also_carries_html_for_the_book(path):
 def test_every_schema_parameter_is_read_by_some_notebook():
     declared = set().union(*(_defaults(path) for path in NOTEBOOKS))
     assert set(SCHEMA) <= declared
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parameters_are_checked_right_after_the_parameters_cell(path):
+    # papermill inserts its injected cell right after the parameters cell, so the next
+    # committed cell sees the values a user passed with -p.
+    cells = nbformat.read(path, as_version=4).cells
+    (index,) = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert "params.check_notebook_parameters(globals())" in cells[index + 1].source
