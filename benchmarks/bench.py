@@ -28,11 +28,12 @@ from reference import (  # noqa: E402
     test_accuracy,
 )
 
-from digits_helpers import keras_mlp  # noqa: E402
+from digits_helpers import keras_sweep  # noqa: E402
 from digits_helpers.data import load_split  # noqa: E402
 from digits_helpers.params import load_profile  # noqa: E402
+from digits_helpers.registry import SEARCH_STRATEGIES  # noqa: E402
 from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
-from digits_helpers.search import STRATEGIES, run_search  # noqa: E402
+from digits_helpers.search import run_search  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_GRID = {
@@ -98,7 +99,7 @@ def bench_keras(split, configurations: list[dict], seeds: list[int]) -> dict:
             split.X_train, split.y_train, split.X_test, split.y_test, configurations, seed=seed
         )
         start = time.perf_counter()
-        sweep = keras_mlp.run_sweep(
+        sweep = keras_sweep.run_sweep(
             split.X_train, split.y_train, split.X_test, split.y_test, configurations, seed=seed
         )
         ours = time.perf_counter() - start
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strategy",
         action="append",
-        choices=STRATEGIES,
+        choices=SEARCH_STRATEGIES,
         default=None,
         help="our search strategy; repeat for several (default: full profile's)",
     )

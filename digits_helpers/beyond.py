@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
+from sklearn import svm
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.svm import SVC
 
-from digits_helpers import keras_mlp
+from digits_helpers import keras_sweep
 from digits_helpers.data import Split
 from digits_helpers.keras_mlp import seed_keras
-from digits_helpers.narrative import SHIFTED_MLP
+from digits_helpers.registry import CNN, SHIFTED_MLP, SVC
 from digits_helpers.tf_runtime import keras
 
 SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
@@ -81,7 +81,7 @@ def train_shifted_mlp(
     kept, as in the sweep. ``train_seconds`` is the cost of all configurations.
     """
     augment = partial(shift_augment_rows, image_shape=split.image_shape)
-    sweep = keras_mlp.run_sweep(
+    sweep = keras_sweep.run_sweep(
         split.X_train,
         split.y_train,
         split.X_test,
@@ -93,9 +93,9 @@ def train_shifted_mlp(
     )
     best = sweep.best
     return BeyondRun(
-        name=SHIFTED_MLP,
+        name=SHIFTED_MLP.name,
         test_accuracy=best.test_accuracy,
-        train_seconds=sum(run.train_seconds for run in sweep.runs),
+        train_seconds=sweep.train_seconds,
         test_predictions=best.test_predictions,
         details={
             "config": best.config.to_dict(),
@@ -157,7 +157,7 @@ def train_cnn(
     probabilities = model.predict(split.test_images[..., None], verbose=0)
     predictions = probabilities.argmax(axis=1)
     return BeyondRun(
-        name="CNN",
+        name=CNN.name,
         test_accuracy=float((predictions == split.y_test).mean()),
         train_seconds=seconds,
         test_predictions=predictions,
@@ -182,7 +182,7 @@ def tune_svc(
 ) -> BeyondRun:
     """Grid-search ``C`` and ``gamma`` of an RBF SVC by cross-validation, then test it."""
     search = GridSearchCV(
-        SVC(kernel="rbf"),
+        svm.SVC(kernel="rbf"),
         {"C": list(C_values), "gamma": list(gamma_values)},
         cv=StratifiedKFold(cv),
         n_jobs=n_jobs,
@@ -192,7 +192,7 @@ def tune_svc(
     seconds = time.perf_counter() - start
     predictions = search.best_estimator_.predict(split.X_test)
     return BeyondRun(
-        name="RBF SVC",
+        name=SVC.name,
         test_accuracy=float((predictions == split.y_test).mean()),
         train_seconds=seconds,
         test_predictions=predictions,
@@ -203,5 +203,7 @@ def tune_svc(
 def fit_svc(split: Split, *, C: float, gamma: float | str) -> np.ndarray:  # noqa: N803
     """Train an RBF SVC with fixed ``C`` and ``gamma``; return test predictions."""
     return (
-        SVC(kernel="rbf", C=C, gamma=gamma).fit(split.X_train, split.y_train).predict(split.X_test)
+        svm.SVC(kernel="rbf", C=C, gamma=gamma)
+        .fit(split.X_train, split.y_train)
+        .predict(split.X_test)
     )

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from digits_helpers.pipeline import STEPS, find_root, latest_run
+from digits_helpers.pipeline import find_root, latest_run
 from digits_helpers.plotly_offline import copy_plotly_js
+from digits_helpers.registry import STAGES
 from digits_helpers.results import RESULTS_FILE
 
 CHAPTERS_DIR = Path("book") / "chapters"
@@ -50,7 +51,7 @@ def stage_chapters(root: Path, run_name: str) -> Path:
     chapters = root / CHAPTERS_DIR
     shutil.rmtree(chapters, ignore_errors=True)
     chapters.mkdir(parents=True)
-    for step in STEPS:
+    for step in STAGES:
         shutil.copy2(run_dir / step.filename, chapters / step.filename)
     return chapters
 
@@ -173,7 +174,7 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
         A sha256 hex digest.
     """
     run_dir = root / "runs" / run_name
-    files = [run_dir / RESULTS_FILE, *(run_dir / step.filename for step in STEPS)]
+    files = [run_dir / RESULTS_FILE, *(run_dir / step.filename for step in STAGES)]
     chapters = root / CHAPTERS_DIR
     files += sorted(
         p

@@ -11,6 +11,10 @@ import pandas as pd
 from digits_helpers import beyond, keras_mlp
 from digits_helpers.data import Dataset, Split
 from digits_helpers.evaluate import accuracy_interval, repeated_split_accuracies
+from digits_helpers.formatting import pct
+from digits_helpers.keras_config import KerasConfig
+from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, SVC
+from digits_helpers.results import StageResult
 from digits_helpers.search import base_estimator, grid_from_params
 
 FitPredict = Callable[[Split], np.ndarray]
@@ -46,7 +50,7 @@ def keras_fit_predict(
             split.y_train,
             split.X_test,
             split.y_test,
-            keras_mlp.KerasConfig.from_dict(config),
+            KerasConfig.from_dict(config),
             seed=seed,
             hidden_units=tuple(hidden_units),
             augment=augment,
@@ -94,39 +98,63 @@ def repeated_scores(
     }
 
 
-def check_same_split(split: Split, stages: Mapping[str, Mapping]) -> None:
-    """Refuse to compare predictions made on another split than ``split``."""
-    for name, stage in stages.items():
-        if stage.get("split") != split.identity():
+def check_same_split(split: Split, stages: Mapping[str, StageResult]) -> None:
+    """Refuse to compare predictions made on another split than ``split``.
+
+    Parameters
+    ----------
+    split : Split
+        The common split, made from this notebook's parameters.
+    stages : Mapping of str to StageResult
+        The chapters' records; each holds the identity of the split it used.
+
+    Raises
+    ------
+    ValueError
+        Naming the stage whose split differs.
+    """
+    for name, record in stages.items():
+        if record.split != split.identity():
             raise ValueError(
-                f"the {name} results were computed on the split {stage.get('split')}, "
+                f"the {name} results were computed on the split {record.split}, "
                 f"not on {split.identity()}: execute the notebooks with the same "
                 "dataset, test_size, random_state and stratify"
             )
 
 
-def stage_predictions(
-    sklearn: Mapping, keras: Mapping, beyond_stage: Mapping
-) -> dict[str, np.ndarray]:
-    """Each chosen model's predictions on the default test split, from the stage results."""
-    predictions = {
-        "sklearn MLP": np.asarray(sklearn["test_predictions"]),
-        "Keras MLP": np.asarray(keras["test_predictions"]),
-    }
-    for name, values in beyond_stage["test_predictions"].items():
-        predictions[name] = np.asarray(values)
-    return predictions
+def stage_predictions(stages: Mapping[str, StageResult]) -> dict[str, np.ndarray]:
+    """Each chosen model's predictions on the common test split, in the registry's order.
+
+    Parameters
+    ----------
+    stages : Mapping of str to StageResult
+        The records of the chapters that chose the models.
+
+    Returns
+    -------
+    dict
+        Model name -> predicted digit of each test image.
+    """
+    found = {name: p for record in stages.values() for name, p in record.predictions().items()}
+    return {m.name: found[m.name] for m in MODELS if m.name in found}
 
 
-def stage_costs(sklearn: Mapping, keras: Mapping, beyond_stage: Mapping) -> dict[str, float]:
-    """Wall seconds each model family cost to choose and train."""
-    costs = {
-        "sklearn MLP": float(sklearn["search_seconds"]),
-        "Keras MLP": float(keras["train_seconds"]),
-    }
-    for model in beyond_stage["models"]:
-        costs[model["name"]] = float(model["train_seconds"])
-    return costs
+def stage_costs(stages: Mapping[str, StageResult]) -> dict[str, float]:
+    """Wall seconds each model cost to choose and train, in the registry's order.
+
+    Parameters
+    ----------
+    stages : Mapping of str to StageResult
+        The records of the chapters that chose the models.
+
+    Returns
+    -------
+    dict
+        Model name -> seconds (a whole search for the scikit-learn MLP, every
+        configuration for the Keras sweeps).
+    """
+    found = {name: c for record in stages.values() for name, c in record.costs().items()}
+    return {m.name: found[m.name] for m in MODELS if m.name in found}
 
 
 def accuracy_table(
@@ -158,9 +186,9 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "model": table["model"],
-            "test accuracy": table["accuracy"].map(lambda v: f"{100 * v:.2f} %"),
+            "test accuracy": table["accuracy"].map(pct),
             "95 % interval": [
-                f"{100 * lo:.1f} % to {100 * hi:.1f} %"
+                f"{pct(lo, 1)} to {pct(hi, 1)}"
                 for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
         }
@@ -172,22 +200,43 @@ def format_spread_table(spread: Mapping[str, Mapping[str, float]]) -> pd.DataFra
     return pd.DataFrame(
         {
             "model": list(spread),
-            "mean": [f"{100 * s['mean']:.2f} %" for s in spread.values()],
-            "sd": [f"{100 * s['std']:.2f} %" for s in spread.values()],
-            "min": [f"{100 * s['min']:.2f} %" for s in spread.values()],
-            "max": [f"{100 * s['max']:.2f} %" for s in spread.values()],
+            "mean": [pct(s["mean"]) for s in spread.values()],
+            "sd": [pct(s["std"]) for s in spread.values()],
+            "min": [pct(s["min"]) for s in spread.values()],
+            "max": [pct(s["max"]) for s in spread.values()],
         }
     )
 
 
-def beyond_predictors(beyond_stage: Mapping, *, seed: int) -> dict[str, FitPredict]:
-    """Fit-and-predict functions for the models of the beyond-the-MLP chapter."""
-    models = {m["name"]: m for m in beyond_stage["models"]}
-    shifted = models[beyond.SHIFTED_MLP]["details"]
-    return {
-        beyond.SHIFTED_MLP: keras_fit_predict(
+def chosen_predictors(stages: Mapping[str, StageResult], *, seed: int) -> dict[str, FitPredict]:
+    """Fit-and-predict functions for every model the chapters chose, as they chose it.
+
+    Parameters
+    ----------
+    stages : Mapping of str to StageResult
+        The records of the scikit-learn, Keras and beyond-the-MLP chapters.
+    seed : int
+        The models' seed (``model_seed``).
+
+    Returns
+    -------
+    dict
+        Model name -> a function that trains the model on a split's training rows
+        and returns its predictions on the split's test rows.
+    """
+    sklearn, keras, beyond_stage = stages["sklearn"], stages["keras"], stages["beyond"]
+    shifted = beyond_stage.model(SHIFTED_MLP.name)["details"]
+    predictors = {
+        SKLEARN_MLP.name: mlp_fit_predict(
+            sklearn.best_params, max_iter=sklearn.max_iter, seed=seed
+        ),
+        KERAS_MLP.name: keras_fit_predict(
+            keras.best_config, hidden_units=keras.hidden_units, seed=seed
+        ),
+        SHIFTED_MLP.name: keras_fit_predict(
             shifted["config"], hidden_units=shifted["hidden_units"], seed=seed, shifted=True
         ),
-        "CNN": cnn_fit_predict(models["CNN"]["details"], seed=seed),
-        "RBF SVC": svc_fit_predict(models["RBF SVC"]["details"]["best_params"]),
+        CNN.name: cnn_fit_predict(beyond_stage.model(CNN.name)["details"], seed=seed),
+        SVC.name: svc_fit_predict(beyond_stage.model(SVC.name)["details"]["best_params"]),
     }
+    return {m.name: predictors[m.name] for m in MODELS}

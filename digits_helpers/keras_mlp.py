@@ -24,22 +24,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from digits_helpers.keras_config import KerasConfig
 from digits_helpers.tf_runtime import keras, tf
 
-__all__ = [
-    "KerasConfig",
-    "KerasRun",
-    "KerasSweep",
-    "build_mlp",
-    "train_configuration",
-    "run_sweep",
-]
+__all__ = ["KerasRun", "build_mlp", "layer_table", "seed_keras", "train_configuration"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 Trainer = Literal["compiled", "fit"]
@@ -57,83 +51,6 @@ def _as_int(name: str, value: object) -> int:
     if float(value) != int(value):
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
-
-
-def _as_float(name: str, value: object, accepted: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-        raise ValueError(f"{name} must be a number {accepted}, got {value!r}")
-    return float(value)
-
-
-@dataclass(frozen=True)
-class KerasConfig:
-    """Hyper-parameters of one Keras training run.
-
-    Parameters
-    ----------
-    validation_split : float
-        Fraction of the training rows held out (the last rows, as in Keras), in (0, 1).
-    learning_rate : float
-        Adam learning rate, > 0.
-    batch_size : int
-        Mini-batch size, >= 1.
-    epochs : int
-        Number of passes over the training rows, >= 1.
-    """
-
-    validation_split: float
-    learning_rate: float
-    batch_size: int
-    epochs: int
-
-    def __post_init__(self) -> None:
-        vs = _as_float("validation_split", self.validation_split, "in the open interval (0, 1)")
-        if not 0.0 < vs < 1.0:
-            raise ValueError(f"validation_split must be in the open interval (0, 1), got {vs!r}")
-        lr = _as_float("learning_rate", self.learning_rate, "> 0")
-        if not (lr > 0.0 and math.isfinite(lr)):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {lr!r}")
-        bs = _as_int("batch_size", self.batch_size)
-        if bs < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {bs!r}")
-        ep = _as_int("epochs", self.epochs)
-        if ep < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {ep!r}")
-        object.__setattr__(self, "validation_split", vs)
-        object.__setattr__(self, "learning_rate", lr)
-        object.__setattr__(self, "batch_size", bs)
-        object.__setattr__(self, "epochs", ep)
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> KerasConfig:
-        """Build a configuration from a mapping with exactly the four field names.
-
-        Parameters
-        ----------
-        d : Mapping
-            Keys ``validation_split``, ``learning_rate``, ``batch_size``, ``epochs``.
-
-        Returns
-        -------
-        KerasConfig
-
-        Raises
-        ------
-        ValueError
-            If a key is missing or unknown, or a value is out of range.
-        """
-        names = [f.name for f in fields(cls)]
-        unknown = [k for k in d if k not in names]
-        if unknown:
-            raise ValueError(f"unknown configuration key(s) {unknown!r}; accepted keys: {names}")
-        missing = [k for k in names if k not in d]
-        if missing:
-            raise ValueError(f"missing configuration key(s) {missing!r}; required keys: {names}")
-        return cls(**{k: d[k] for k in names})
-
-    def to_dict(self) -> dict:
-        """Return the configuration as a plain ``dict`` (inverse of :meth:`from_dict`)."""
-        return asdict(self)
 
 
 @dataclass
@@ -164,78 +81,6 @@ class KerasRun:
     train_seconds: float
     test_predictions: np.ndarray
     model: keras.Model
-
-
-@dataclass
-class KerasSweep:
-    """Results of several configurations and the one selected on validation data.
-
-    Attributes
-    ----------
-    runs : list[KerasRun]
-        One run per configuration, in input order.
-    best_index : int
-        Index of the run with the highest last-epoch validation accuracy (ties:
-        lower last-epoch validation loss, then lower index).  Test metrics are
-        never used for the selection.
-    """
-
-    runs: list[KerasRun]
-    best_index: int
-
-    @classmethod
-    def from_runs(cls, runs: Sequence[KerasRun]) -> KerasSweep:
-        """Collect runs and select the best one by validation metrics.
-
-        Parameters
-        ----------
-        runs : Sequence[KerasRun]
-            At least one run.
-
-        Returns
-        -------
-        KerasSweep
-        """
-        runs = list(runs)
-        if not runs:
-            raise ValueError("runs must contain at least one KerasRun")
-        best = min(
-            range(len(runs)),
-            key=lambda i: (
-                -runs[i].history["val_accuracy"][-1],
-                runs[i].history["val_loss"][-1],
-                i,
-            ),
-        )
-        return cls(runs=runs, best_index=best)
-
-    @property
-    def best(self) -> KerasRun:
-        """The run selected by validation accuracy."""
-        return self.runs[self.best_index]
-
-    def table(self) -> pd.DataFrame:
-        """Summarise the sweep, one row per configuration.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``model`` (1-based), ``validation_split``, ``learning_rate``,
-            ``batch_size``, ``epochs``, ``val_accuracy`` (last epoch), ``test_loss``,
-            ``test_accuracy``, ``train_seconds``.
-        """
-        rows = [
-            {
-                "model": i + 1,
-                **run.config.to_dict(),
-                "val_accuracy": run.history["val_accuracy"][-1],
-                "test_loss": run.test_loss,
-                "test_accuracy": run.test_accuracy,
-                "train_seconds": run.train_seconds,
-            }
-            for i, run in enumerate(self.runs)
-        ]
-        return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------
@@ -542,61 +387,6 @@ def train_configuration(
     )
 
 
-def run_sweep(
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    configurations: Sequence[KerasConfig | Mapping],
-    *,
-    seed: int = 42,
-    hidden_units: Sequence[int] = (112, 112),
-    trainer: Trainer = "compiled",
-    progress: Callable[[int, int, KerasRun], object] | None = None,
-    augment: Augment | None = None,
-) -> KerasSweep:
-    """Train every configuration (same seed each) and select the best by validation.
-
-    Parameters
-    ----------
-    X_train, y_train, X_test, y_test : numpy.ndarray
-        As in :func:`train_configuration`.
-    configurations : Sequence[KerasConfig or Mapping]
-        Configurations to train, validated before any training starts.
-    seed, hidden_units, trainer, augment
-        As in :func:`train_configuration`.
-    progress : callable, optional
-        Called as ``progress(index, total, run)`` after each configuration, with
-        the 0-based ``index``; nothing is printed otherwise.
-
-    Returns
-    -------
-    KerasSweep
-    """
-    configs = [
-        c if isinstance(c, KerasConfig) else KerasConfig.from_dict(c) for c in configurations
-    ]
-    if not configs:
-        raise ValueError("configurations must contain at least one configuration")
-    runs = []
-    for index, config in enumerate(configs):
-        run = train_configuration(
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            config,
-            seed=seed,
-            hidden_units=hidden_units,
-            trainer=trainer,
-            augment=augment,
-        )
-        runs.append(run)
-        if progress is not None:
-            progress(index, len(configs), run)
-    return KerasSweep.from_runs(runs)
-
-
 def layer_table(model: keras.Model) -> pd.DataFrame:
     """One row per layer: its name, output width, activation and number of weights."""
     rows = []
@@ -612,29 +402,3 @@ def layer_table(model: keras.Model) -> pd.DataFrame:
         )
     rows.append({"layer": "total", "units": "", "activation": "", "weights": model.count_params()})
     return pd.DataFrame(rows)
-
-
-def configuration_table(configurations: Sequence[KerasConfig | Mapping]) -> pd.DataFrame:
-    """The configurations to train, one numbered row each."""
-    configs = [
-        c if isinstance(c, KerasConfig) else KerasConfig.from_dict(c) for c in configurations
-    ]
-    table = pd.DataFrame([c.to_dict() for c in configs])
-    table.insert(0, "model", range(1, len(configs) + 1))
-    return table
-
-
-def rounded_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The sweep's accuracies for a reader, as percentages (no losses, no timings).
-
-    Timings vary from run to run; the accuracies move within a few tenths of a point
-    with the CPU's floating-point kernels (the nbval tolerance covers them); losses
-    are shown in the training curves instead.
-    """
-    return pd.DataFrame(
-        {
-            "model": table["model"],
-            "val accuracy": table["val_accuracy"].map(lambda v: f"{100 * v:.2f} %"),
-            "test accuracy": table["test_accuracy"].map(lambda v: f"{100 * v:.2f} %"),
-        }
-    )

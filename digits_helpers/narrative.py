@@ -9,42 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-# Goals fixed by the study's brief before any run: the team's target for an MLP, and the
-# beyond-the-MLP chapter's goals for its best model and for an MLP (0.983: the test
-# accuracy the brief measured for the reference study's grid search).
-TARGET = 0.96
-BEYOND_TARGET = 0.99
-MLP_TARGET = 0.983
-MLP_MODELS = ("sklearn MLP", "Keras MLP")
-# The Keras MLP trained on shift-augmented digits (digits_helpers.beyond.train_shifted_mlp).
-SHIFTED_MLP = "MLP + shifts"
+import numpy as np
+
+from digits_helpers.formatting import describe_params, pct, points
+from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SVC
 
 
 def plain(markdown: str) -> str:
     """Markdown prose without emphasis or code marks, for gluing into another page's text."""
     return markdown.replace("**", "").replace("`", "")
-
-
-def points(difference: float) -> str:
-    """A difference of two accuracies: ``0.0306`` -> ``'3.06 percentage points'``."""
-    return f"{100 * difference:.2f} percentage points"
-
-
-def pct(value: float, digits: int = 2) -> str:
-    """``0.98333`` -> ``'98.33 %'``."""
-    return f"{100 * value:.{digits}f} %"
-
-
-def describe_params(params: Mapping) -> str:
-    """Best parameters as an inline list: ``activation = relu, alpha = 0.01, ...``."""
-    return ", ".join(f"`{key}` = {show_value(value)}" for key, value in sorted(params.items()))
-
-
-def show_value(value) -> str:
-    """A hyperparameter value for a reader: sequences as ``(112, 112)``."""
-    if isinstance(value, list | tuple):
-        return "(" + ", ".join(str(v) for v in value) + ")"
-    return str(value)
 
 
 def _versus_target(accuracy: float, target: float) -> str:
@@ -53,7 +26,7 @@ def _versus_target(accuracy: float, target: float) -> str:
     return f"**below** the {pct(target, 0)} target"
 
 
-def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float = TARGET) -> str:
+def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float) -> str:
     """What the MLPClassifier search found, in two short paragraphs."""
     ignored = sklearn.get("ignored_params") or {}
     lines = [
@@ -77,7 +50,7 @@ def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float =
     return "\n".join(lines)
 
 
-def sweep_conclusion(runs: Sequence[Mapping], best_index: int, target: float = TARGET) -> str:
+def sweep_conclusion(runs: Sequence[Mapping], best_index: int, *, target: float) -> str:
     """What the Keras sweep found."""
     accuracies = [r["test_accuracy"] for r in runs]
     above = sum(a >= target for a in accuracies)
@@ -173,8 +146,6 @@ def _article(digit: int) -> str:
 
 def confusion_summary(cm, *, top: int = 3) -> str:
     """The most frequent mistakes in a confusion matrix, as a sentence."""
-    import numpy as np
-
     cm = np.asarray(cm)
     errors = cm.sum() - np.trace(cm)
     if errors == 0:
@@ -195,9 +166,7 @@ def confusion_summary(cm, *, top: int = 3) -> str:
     return text
 
 
-def beyond_conclusion(
-    models: Sequence[Mapping], target: float = BEYOND_TARGET, mlp_target: float = MLP_TARGET
-) -> str:
+def beyond_conclusion(models: Sequence[Mapping], *, target: float, mlp_target: float) -> str:
     """How each model of the beyond-the-MLP chapter did against the chapter's goals.
 
     ``target`` is for the best model, ``mlp_target`` for the MLP trained on shifted
@@ -214,9 +183,11 @@ def beyond_conclusion(
         f"them, the {best['name']}, {reached} this chapter's goal of {pct(target, 0)}."
     )
     for model in models:
-        if model["name"] == SHIFTED_MLP:
+        if model["name"] == SHIFTED_MLP.name:
             reached = "reaches" if model["test_accuracy"] >= mlp_target else "does **not** reach"
-            text += f" The {SHIFTED_MLP} {reached} the goal of {pct(mlp_target, 1)} for an MLP."
+            text += (
+                f" The {SHIFTED_MLP.name} {reached} the goal of {pct(mlp_target, 1)} for an MLP."
+            )
     return text
 
 
@@ -245,7 +216,7 @@ def interval_summary(table) -> str:
     return text
 
 
-def target_verdict(accuracies: Mapping[str, float], target: float = TARGET) -> str:
+def target_verdict(accuracies: Mapping[str, float], *, target: float) -> str:
     """Which of the MLPs reach the target on the common test split."""
     reached = [name for name, accuracy in accuracies.items() if accuracy >= target]
     if len(reached) == len(accuracies):
@@ -265,7 +236,7 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
     shifted digits. A second sentence sets the shifted sweep beside the plain one; their
     validation choices may pick different configurations, so it compares procedures.
     """
-    mlps = [name for name in (*MLP_MODELS, SHIFTED_MLP) if name in spread]
+    mlps = [m.name for m in MODELS if m.is_mlp and m.name in spread]
     best_mlp = max(mlps, key=lambda name: spread[name]["mean"])
     others = [name for name in spread if name not in mlps]
     best_other = max(others, key=lambda name: spread[name]["mean"])
@@ -277,8 +248,8 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
         )
     else:
         reason = {
-            "CNN": "a network that knows which pixels are neighbours",
-            "RBF SVC": "a kernel method that compares whole images",
+            CNN.name: "a network that knows which pixels are neighbours",
+            SVC.name: "a kernel method that compares whole images",
         }.get(best_other, f"the {best_other}")
         text = (
             f"Over the repeated splits the {best_other} averages {points(gap)} more than the "
@@ -286,8 +257,8 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
             f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For "
             f"scanned forms, {reason} is the better starting point if that gap holds."
         )
-    if SHIFTED_MLP in spread and "Keras MLP" in spread:
-        unshifted, shifted = spread["Keras MLP"], spread[SHIFTED_MLP]
+    if SHIFTED_MLP.name in spread and KERAS_MLP.name in spread:
+        unshifted, shifted = spread[KERAS_MLP.name], spread[SHIFTED_MLP.name]
         text += (
             f" Rerun on shifted training digits, the Keras sweep (its configuration again "
             f"chosen on validation) averages {pct(shifted['mean'])} (sd {pct(shifted['std'])}),"

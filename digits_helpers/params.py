@@ -8,21 +8,22 @@ overrides into one mapping, checks every value here, and only then executes.
 from __future__ import annotations
 
 import difflib
-import math
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from digits_helpers.search import STRATEGIES as SEARCH_STRATEGIES
+from digits_helpers.keras_config import ACCEPTS as KERAS_RULES
+from digits_helpers.keras_config import KerasConfig
+from digits_helpers.registry import SEARCH_STRATEGIES
+from digits_helpers.values import is_int, is_number, shown
 
 PROFILES = ("quick", "full")
 DATASETS = ("digits",)
-KERAS_CONFIG_KEYS = ("validation_split", "learning_rate", "batch_size", "epochs")
+KERAS_CONFIG_KEYS = tuple(f.name for f in fields(KerasConfig))
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
 GRID_KEYS = (
     "hidden_layer_sizes",
@@ -67,50 +68,8 @@ class Parameter:
     help: str
 
 
-MAX_SHOWN = 60  # characters of a refused value quoted in a message
-_LARGEST_FLOAT = int(sys.float_info.max)  # an int beyond it overflows float()
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def shown(value: Any) -> str:
-    """``repr(value)`` cut to about :data:`MAX_SHOWN` characters for a one-line message.
-
-    Parameters
-    ----------
-    value : Any
-        The refused value, as given.
-
-    Returns
-    -------
-    str
-        Its ``repr``; when longer than :data:`MAX_SHOWN`, its start and end around
-        ``...`` with the full length; for a huge integer, its number of digits.
-    """
-    if _is_int(value) and value.bit_length() > 4 * MAX_SHOWN:
-        # repr of a huge int is slow, and refused beyond sys.get_int_max_str_digits()
-        digits = int(value.bit_length() * math.log10(2)) + 1
-        return f"an integer of about {digits} digits"
-    try:
-        text = repr(value)
-    except ValueError:  # a container holding an int too long to convert to text
-        return f"a {type(value).__name__} too long to show"
-    if len(text) <= MAX_SHOWN:
-        return text
-    return f"{text[: MAX_SHOWN - 20]}...{text[-10:]} ({len(text)} characters)"
-
-
 def _fail(name: str, accepts: str, value: Any) -> ParameterError:
     return ParameterError(f"parameter '{name}' must be {accepts} (got {shown(value)})")
-
-
-def _is_number(value: Any) -> bool:
-    """A finite float, or an int that converts to one (a huge int would overflow)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return _is_int(value) and abs(value) <= _LARGEST_FLOAT
 
 
 def _choice(name: str, options: tuple[str, ...]) -> Parameter:
@@ -133,7 +92,7 @@ def _int(name: str, minimum: int, maximum: int | None = None) -> Parameter:
     )
 
     def check(value: Any) -> int:
-        if not _is_int(value) or value < minimum or (maximum is not None and value > maximum):
+        if not is_int(value) or value < minimum or (maximum is not None and value > maximum):
             raise _fail(name, accepts, value)
         return value
 
@@ -144,7 +103,7 @@ def _fraction(name: str, low: float, high: float) -> Parameter:
     accepts = f"a number from {low} to {high}"
 
     def check(value: Any) -> float:
-        if not _is_number(value) or not low <= value <= high:
+        if not is_number(value) or not low <= value <= high:
             raise _fail(name, accepts, value)
         return float(value)
 
@@ -174,7 +133,7 @@ def _int_list(
         if (
             not isinstance(value, list | tuple)
             or len(value) < min_length
-            or not all(_is_int(v) and minimum <= v <= maximum for v in value)
+            or not all(is_int(v) and minimum <= v <= maximum for v in value)
             or (unique and len(set(value)) != len(value))
         ):
             raise _fail(name, accepts, value)
@@ -225,11 +184,11 @@ def _check_mlp_argument(key: str, value: Any) -> None:
 
 
 def _layer_sizes(value: Any) -> list[int]:
-    sizes = [value] if _is_int(value) else value
+    sizes = [value] if is_int(value) else value
     if (
         not isinstance(sizes, list | tuple)
         or not sizes
-        or not all(_is_int(s) and s >= 1 for s in sizes)
+        or not all(is_int(s) and s >= 1 for s in sizes)
     ):
         raise ParameterError(
             "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
@@ -241,48 +200,20 @@ def _layer_sizes(value: Any) -> list[int]:
 # The last validation_split of the training rows choose among the configurations; at
 # least 5% (about 70 digits of the default split) so the choice rests on more than a
 # handful of digits, at most half so validation never outweighs what is trained on.
-VALIDATION_SPLIT = (0.05, 0.5)
-
-
 KERAS_ACCEPTS = (
-    "a non-empty list of mappings with keys "
-    + ", ".join(KERAS_CONFIG_KEYS)
-    + f" (validation_split from {VALIDATION_SPLIT[0]} to {VALIDATION_SPLIT[1]}, so that"
-    " training keeps at least half of its rows; learning_rate > 0, batch_size >= 1,"
-    " epochs >= 1)"
+    "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS) + f" ({KERAS_RULES})"
 )
 
 
 def _check_keras_configurations(value: Any) -> list[dict]:
-    low, high = VALIDATION_SPLIT
-    accepts = KERAS_ACCEPTS
     if not isinstance(value, list | tuple) or not value:
-        raise _fail("keras_configurations", accepts, value)
+        raise _fail("keras_configurations", KERAS_ACCEPTS, value)
     configs = []
     for i, config in enumerate(value, start=1):
-        where = f"parameter 'keras_configurations' item {i}"
-        if not isinstance(config, Mapping) or set(config) != set(KERAS_CONFIG_KEYS):
-            raise ParameterError(f"{where} must be {accepts} (got {shown(config)})")
-        vs, lr = config["validation_split"], config["learning_rate"]
-        bs, ep = config["batch_size"], config["epochs"]
-        if not (_is_number(vs) and low <= vs <= high):
-            raise ParameterError(
-                f"{where}: validation_split must be a number from {low} to {high} (got {shown(vs)})"
-            )
-        if not (_is_number(lr) and lr > 0):
-            raise ParameterError(f"{where}: learning_rate must be a number > 0 (got {shown(lr)})")
-        if not (_is_int(bs) and bs >= 1):
-            raise ParameterError(f"{where}: batch_size must be an integer >= 1 (got {shown(bs)})")
-        if not (_is_int(ep) and ep >= 1):
-            raise ParameterError(f"{where}: epochs must be an integer >= 1 (got {shown(ep)})")
-        configs.append(
-            {
-                "validation_split": float(vs),
-                "learning_rate": float(lr),
-                "batch_size": bs,
-                "epochs": ep,
-            }
-        )
+        try:
+            configs.append(KerasConfig.from_dict(config).to_dict())
+        except ValueError as exc:
+            raise ParameterError(f"parameter 'keras_configurations' item {i}: {exc}") from None
     return configs
 
 
@@ -297,17 +228,17 @@ def _check_svc_param_grid(value: Any) -> dict[str, list]:
     if (
         not isinstance(c_values, list | tuple)
         or not c_values
-        or not all(_is_number(c) and c > 0 for c in c_values)
+        or not all(is_number(c) and c > 0 for c in c_values)
         or not isinstance(gammas, list | tuple)
         or not gammas
-        or not all(g in ("scale", "auto") or (_is_number(g) and g > 0) for g in gammas)
+        or not all(g in ("scale", "auto") or (is_number(g) and g > 0) for g in gammas)
     ):
         raise _fail("svc_param_grid", accepts, value)
     return {"C": list(c_values), "gamma": list(gammas)}
 
 
 def _check_n_jobs(value: Any) -> int:
-    if not _is_int(value) or value == 0:
+    if not is_int(value) or value == 0:
         raise _fail("n_jobs", "a non-zero integer (-1: all cores, -2: all but one, ...)", value)
     return value
 
@@ -361,6 +292,18 @@ SCHEMA: dict[str, Parameter] = {
         _described(
             _int_list("repeat_seeds", 0, MAX_SEED, min_length=2, unique=True),
             "split seeds for the repeated-split comparison",
+        ),
+        _described(
+            _fraction("target_accuracy", 0.5, 1.0),
+            "the team's target: the test accuracy an MLP must reach",
+        ),
+        _described(
+            _fraction("mlp_target", 0.5, 1.0),
+            "the goal for an MLP beyond the reference (its grid search's test accuracy)",
+        ),
+        _described(
+            _fraction("beyond_target", 0.5, 1.0),
+            "the goal for the best model beyond the MLP",
         ),
     )
 }

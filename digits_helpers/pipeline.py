@@ -28,6 +28,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook 
 
 from digits_helpers import results
 from digits_helpers.params import validate
+from digits_helpers.registry import STAGES, Stage
+from digits_helpers.values import jsonable
 
 KERNEL_NAME = "python3"
 CACHE_DIR = ".cache"
@@ -37,28 +39,6 @@ CACHE_KEEP = 40
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")  # a cache entry's name: its sha256 key
 LATEST_FILE = "LATEST"
 INJECTED_TAG = "injected-parameters"
-
-
-@dataclass(frozen=True)
-class NotebookStep:
-    """One notebook of the study, the stage file it writes and the stages it reads."""
-
-    name: str
-    stage: str
-    reads: tuple[str, ...] = ()
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.ipynb"
-
-
-STEPS = (
-    NotebookStep("01_preprocessing", "preprocessing"),
-    NotebookStep("02_sklearn_search", "sklearn"),
-    NotebookStep("03_keras_sweeps", "keras"),
-    NotebookStep("04_beyond_the_mlp", "beyond"),
-    NotebookStep("05_comparison", "comparison", reads=("sklearn", "keras", "beyond")),
-)
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -144,7 +124,7 @@ def step_key(
     code = [c.source for c in cells if c.cell_type == "code"]
     return _digest(
         json.dumps(code).encode(),
-        json.dumps(results.jsonable(parameters), sort_keys=True).encode(),
+        json.dumps(jsonable(parameters), sort_keys=True).encode(),
         json.dumps(upstream, sort_keys=True).encode(),
         json.dumps(results.package_versions(), sort_keys=True).encode(),
         source.encode(),
@@ -231,7 +211,7 @@ def prepare_for_book(path: Path, *, input_path: str, output_path: str) -> None:
     nbformat.write(nb, path)
 
 
-def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, work: Path) -> None:
+def _execute(step: Stage, source: Path, output: Path, parameters: dict, work: Path) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -287,12 +267,12 @@ def run(
     digests: dict[str, dict[str, str]] = {}
     start = time.perf_counter()
     try:
-        for index, step in enumerate(STEPS, start=1):
+        for index, step in enumerate(STAGES, start=1):
             notebook = root / "notebooks" / step.filename
             declared = declared_parameters(notebook)
             given = {k: parameters[k] for k in declared if k in parameters}
             key = step_key(notebook, given, {s: keys[s] for s in step.reads}, source_digest)
-            keys[step.stage] = key
+            keys[step.key] = key
             digests[step.filename] = notebook_digest(notebook)
             relative = {
                 "input_path": f"notebooks/{step.filename}",
@@ -305,23 +285,23 @@ def run(
                 os.utime(cached)  # recently used: pruning keeps it
                 graft_prose(cached / step.filename, notebook, output)
                 prepare_for_book(output, **relative)
-                shutil.copy2(cached / f"{step.stage}.json", staging / f"{step.stage}.json")
+                shutil.copy2(cached / f"{step.key}.json", staging / f"{step.key}.json")
                 seconds = json.loads((cached / "meta.json").read_text())["seconds"]
-                report.steps.append(StepReport(step.name, seconds, cached=True))
+                report.steps.append(StepReport(step.notebook, seconds, cached=True))
                 log(
-                    f"[{index}/{len(STEPS)}] {step.name}: unchanged, reused "
+                    f"[{index}/{len(STAGES)}] {step.notebook}: unchanged, reused "
                     f"({seconds:.1f} s when it ran)"
                 )
                 continue
-            log(f"[{index}/{len(STEPS)}] {step.name}: executing")
+            log(f"[{index}/{len(STAGES)}] {step.notebook}: executing")
             injected = dict(given)
             if "run_dir" in declared:
                 injected["run_dir"] = "."
             _execute(step, notebook, output, injected, staging)
             seconds = time.perf_counter() - step_start
             prepare_for_book(output, **relative)
-            report.steps.append(StepReport(step.name, seconds, cached=False))
-            log(f"[{index}/{len(STEPS)}] {step.name}: done in {seconds:.1f} s")
+            report.steps.append(StepReport(step.notebook, seconds, cached=False))
+            log(f"[{index}/{len(STAGES)}] {step.notebook}: done in {seconds:.1f} s")
             _store_in_cache(cached, step, staging, seconds)
         report.seconds = time.perf_counter() - start
         timings = {
@@ -372,17 +352,17 @@ def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] 
     return removed
 
 
-def _cache_complete(cached: Path, step: NotebookStep) -> bool:
-    names = (step.filename, f"{step.stage}.json", "meta.json")
+def _cache_complete(cached: Path, step: Stage) -> bool:
+    names = (step.filename, f"{step.key}.json", "meta.json")
     return all((cached / name).exists() for name in names)
 
 
-def _store_in_cache(cached: Path, step: NotebookStep, staging: Path, seconds: float) -> None:
+def _store_in_cache(cached: Path, step: Stage, staging: Path, seconds: float) -> None:
     tmp = cached.with_name(cached.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     shutil.copy2(staging / step.filename, tmp / step.filename)
-    shutil.copy2(staging / f"{step.stage}.json", tmp / f"{step.stage}.json")
+    shutil.copy2(staging / f"{step.key}.json", tmp / f"{step.key}.json")
     (tmp / "meta.json").write_text(json.dumps({"seconds": seconds}))
     shutil.rmtree(cached, ignore_errors=True)
     tmp.rename(cached)

@@ -418,7 +418,7 @@ def accuracy_comparison(
     table: pd.DataFrame,
     *,
     title: str = "Test accuracy by model",
-    target: float | None = 0.96,
+    target: float | None = None,
 ) -> go.Figure:
     """Test accuracy per model as points with (optional) confidence intervals.
 
@@ -635,3 +635,36 @@ def timing_figure(
     return _finish(
         fig, title=title, height=height, xaxis_title="Wall seconds", yaxis_title="Model or stage"
     )
+
+
+def misclassified_digits(
+    images: np.ndarray, labels: np.ndarray, predictions: Mapping[str, np.ndarray]
+) -> list[go.Figure]:
+    """For each model, the test digits it got wrong with their true and predicted labels.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        The test images, ``(n, H, W)``.
+    labels : numpy.ndarray
+        Their true labels.
+    predictions : Mapping of str to numpy.ndarray
+        Model name -> its predicted label of each test image.
+
+    Returns
+    -------
+    list of plotly.graph_objects.Figure
+        One :func:`sample_digits` figure per model, in the mapping's order.
+    """
+    figures = []
+    for name, predicted in predictions.items():
+        wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(labels))
+        figures.append(
+            sample_digits(
+                images[wrong],
+                labels[wrong],
+                predicted=np.asarray(predicted)[wrong],
+                title=f"Test digits misclassified by the {name}",
+            )
+        )
+    return figures

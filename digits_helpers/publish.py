@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digits_helpers import book
-from digits_helpers.pipeline import STEPS, find_root, latest_run, notebook_digest
+from digits_helpers.pipeline import find_root, latest_run, notebook_digest
+from digits_helpers.registry import STAGES
 from digits_helpers.results import RESULTS_FILE
 
 DEFAULT_BRANCH = "gh-pages"
@@ -137,7 +138,7 @@ def check_run(root: Path, run_name: str) -> dict:
             f"the last attempt at run {run_name!r} failed (runs/{failed.name} is newer than "
             f"runs/{run_name}/): fix it and run it again, or remove runs/{failed.name}"
         )
-    missing = [step.filename for step in STEPS if not (run_dir / step.filename).exists()]
+    missing = [step.filename for step in STAGES if not (run_dir / step.filename).exists()]
     if missing:
         raise PublishRefused(
             f"run {run_name!r} is incomplete: runs/{run_name}/ lacks {', '.join(missing)}"
@@ -166,7 +167,7 @@ def changed_notebooks(root: Path, recorded: dict) -> list[str]:
         difference, in the study's order; empty when the notebooks are unchanged.
     """
     changes = []
-    for step in STEPS:
+    for step in STAGES:
         source = root / "notebooks" / step.filename
         if not source.exists():
             changes.append(f"{step.filename} (missing)")

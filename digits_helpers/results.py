@@ -1,9 +1,11 @@
-"""A run's machine-readable results: one JSON file per notebook, merged at the end.
+"""A run's machine-readable results: one typed record per stage, merged at the end.
 
-Each notebook saves what it found with :func:`save_stage` into its ``run_dir``; the
-comparison notebook reads the others back with :func:`load_stage`; the pipeline merges
-them into ``results.json`` with :func:`assemble`. Files are written atomically, so an
-interrupted run never leaves a half-written result behind.
+Each notebook builds its stage's record (:class:`PreprocessingResult`,
+:class:`SklearnResult`, :class:`KerasResult`, :class:`BeyondResult`,
+:class:`ComparisonResult`) and saves it into its ``run_dir``; the comparison notebook
+loads the others back (:func:`load_stages`); the pipeline merges the stage files into
+``results.json`` (:func:`assemble`), whose sections keep the records' field names.
+Files are written atomically, so an interrupted run never leaves a half-written result.
 """
 
 from __future__ import annotations
@@ -13,19 +15,16 @@ import os
 import platform
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-STAGES = {
-    "preprocessing": "01_preprocessing",
-    "sklearn": "02_sklearn_search",
-    "keras": "03_keras_sweeps",
-    "beyond": "04_beyond_the_mlp",
-    "comparison": "05_comparison",
-}
+from digits_helpers.registry import KERAS_MLP, SKLEARN_MLP, STAGE_KEYS, stage
+from digits_helpers.values import jsonable
+
 RESULTS_FILE = "results.json"
 VERSIONED_PACKAGES = (
     "numpy",
@@ -39,21 +38,6 @@ VERSIONED_PACKAGES = (
     "jupyter-book",
     "digits-book",
 )
-
-
-def jsonable(value: Any) -> Any:
-    """Numpy scalars and arrays, tuples and paths as plain JSON values, recursively."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
@@ -72,27 +56,192 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     return path
 
 
-def stage_path(run_dir: Path | str, stage: str) -> Path:
-    """Where a notebook's results live inside a run directory."""
-    if stage not in STAGES:
-        raise ValueError(f"stage must be one of {', '.join(STAGES)} (got {stage!r})")
-    return Path(run_dir) / f"{stage}.json"
+def stage_path(run_dir: Path | str, key: str) -> Path:
+    """Where a stage's results live inside a run directory."""
+    return Path(run_dir) / f"{stage(key).key}.json"
 
 
-def save_stage(run_dir: Path | str, stage: str, payload: Mapping[str, Any]) -> Path:
-    """Save one notebook's results (atomically) into ``run_dir``."""
-    return write_json_atomic(stage_path(run_dir, stage), payload)
+def save_stage(run_dir: Path | str, key: str, payload: Mapping[str, Any]) -> None:
+    """Save one stage's results (atomically) into ``run_dir``."""
+    write_json_atomic(stage_path(run_dir, key), payload)
 
 
-def load_stage(run_dir: Path | str, stage: str) -> dict:
-    """Read one notebook's results; say which notebook to run when they are missing."""
-    path = stage_path(run_dir, stage)
+def load_stage(run_dir: Path | str, key: str) -> dict:
+    """Read one stage's results; say which notebook to run when they are missing."""
+    path = stage_path(run_dir, key)
     if not path.exists():
         raise FileNotFoundError(
-            f"no {stage} results in {Path(run_dir).resolve()}: execute notebook "
-            f"{STAGES[stage]} with the same run_dir first (or use `digits-book run`)"
+            f"no {key} results in {Path(run_dir).resolve()}: execute notebook "
+            f"{stage(key).notebook} with the same run_dir first (or use `digits-book run`)"
         )
     return json.loads(path.read_text())
+
+
+@dataclass
+class StageResult:
+    """What one stage found; its fields are the keys of its section of ``results.json``."""
+
+    stage: ClassVar[str]
+
+    def to_json(self) -> dict:
+        """The record as plain JSON values (arrays as lists)."""
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]):
+        """The record from its JSON form.
+
+        Parameters
+        ----------
+        data : Mapping
+            A stage file's or a ``results.json`` section's content.
+
+        Raises
+        ------
+        ValueError
+            If a field is missing, naming the stage and the fields.
+        """
+        names = [f.name for f in fields(cls)]
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise ValueError(f"the {cls.stage} results lack {', '.join(missing)}")
+        return cls(**{name: data[name] for name in names})
+
+    def save(self, run_dir: Path | str) -> None:
+        """Write the record to ``<run_dir>/<stage>.json``, atomically."""
+        save_stage(run_dir, self.stage, self.to_json())
+
+    @classmethod
+    def load(cls, run_dir: Path | str):
+        """Read the record a notebook saved in ``run_dir``."""
+        return cls.from_json(load_stage(run_dir, cls.stage))
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        """Each model this stage chose: its predictions on the common test split."""
+        return {}
+
+    def costs(self) -> dict[str, float]:
+        """Each model this stage chose: the wall seconds of choosing and training it."""
+        return {}
+
+
+@dataclass
+class PreprocessingResult(StageResult):
+    """The dataset and its split (chapter 1)."""
+
+    stage: ClassVar[str] = "preprocessing"
+    dataset: dict
+    class_counts: dict
+
+
+@dataclass
+class SklearnResult(StageResult):
+    """The scikit-learn search and its refitted best model (chapter 2)."""
+
+    stage: ClassVar[str] = "sklearn"
+    strategy: str
+    best_params: dict
+    best_cv_score: float
+    search_seconds: float
+    n_candidates: int
+    n_fits: int
+    ignored_params: dict
+    best_n_iter: int
+    grid_size: int
+    split: dict
+    max_iter: int
+    test_accuracy: float
+    test_predictions: list
+    loss_curve: list
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        return {SKLEARN_MLP.name: np.asarray(self.test_predictions)}
+
+    def costs(self) -> dict[str, float]:
+        return {SKLEARN_MLP.name: float(self.search_seconds)}
+
+
+@dataclass
+class KerasResult(StageResult):
+    """The Keras sweep and the configuration chosen on validation (chapter 3)."""
+
+    stage: ClassVar[str] = "keras"
+    hidden_units: list
+    split: dict
+    runs: list
+    best: dict
+    train_seconds: float
+    test_predictions: list
+
+    @property
+    def best_config(self) -> dict:
+        """The chosen configuration's settings."""
+        return self.runs[self.best["index"]]["config"]
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        return {KERAS_MLP.name: np.asarray(self.test_predictions)}
+
+    def costs(self) -> dict[str, float]:
+        return {KERAS_MLP.name: float(self.train_seconds)}
+
+
+@dataclass
+class BeyondResult(StageResult):
+    """The models beyond the MLP: one summary each, in registry order (chapter 4)."""
+
+    stage: ClassVar[str] = "beyond"
+    models: list
+    split: dict
+    test_predictions: dict
+
+    def model(self, name: str) -> dict:
+        """The summary of the model called ``name``."""
+        (found,) = [m for m in self.models if m["name"] == name]
+        return found
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(values) for name, values in self.test_predictions.items()}
+
+    def costs(self) -> dict[str, float]:
+        return {m["name"]: float(m["train_seconds"]) for m in self.models}
+
+
+@dataclass
+class ComparisonResult(StageResult):
+    """The models side by side: one split, repeated splits and the tests (chapter 5)."""
+
+    stage: ClassVar[str] = "comparison"
+    repeat_seeds: list
+    accuracies: dict
+    spread: dict
+    mcnemar_p: float
+    mcnemar: dict
+    paired_t_p: float
+    default_split: list
+
+
+STAGE_RESULTS: dict[str, type[StageResult]] = {
+    cls.stage: cls
+    for cls in (PreprocessingResult, SklearnResult, KerasResult, BeyondResult, ComparisonResult)
+}
+
+
+def load_stages(run_dir: Path | str, keys: tuple[str, ...]) -> dict[str, StageResult]:
+    """The records of the stages ``keys``, read from ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The folder the notebooks save into.
+    keys : tuple of str
+        Stage names, such as the comparison stage's ``reads``.
+
+    Returns
+    -------
+    dict
+        Stage name -> its record.
+    """
+    return {key: STAGE_RESULTS[key].load(run_dir) for key in keys}
 
 
 def package_versions() -> dict[str, str]:
@@ -114,9 +263,9 @@ def assemble(
     document: dict[str, Any] = {"parameters": dict(parameters)}
     preprocessing = load_stage(run_dir, "preprocessing")
     document["dataset"] = preprocessing["dataset"]
-    for stage in ("sklearn", "keras", "beyond", "comparison"):
-        if stage_path(run_dir, stage).exists():
-            document[stage] = load_stage(run_dir, stage)
+    for key in STAGE_KEYS[1:]:
+        if stage_path(run_dir, key).exists():
+            document[key] = load_stage(run_dir, key)
     document["timings"] = dict(timings)
     document["versions"] = package_versions()
     return document

@@ -36,11 +36,11 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, Stratifie
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import ThreadpoolController
 
+from digits_helpers.formatting import show_value
 from digits_helpers.lean_mlp import LeanMLPClassifier
-from digits_helpers.narrative import show_value
-from digits_helpers.results import jsonable
+from digits_helpers.registry import SEARCH_STRATEGIES
+from digits_helpers.values import jsonable
 
-STRATEGIES = ("grid", "effective-grid", "halving")
 HALVING_FACTOR = 3
 HALVING_ROUNDS = 3
 
@@ -184,7 +184,7 @@ def run_search(
     param_grid
         Mapping from ``MLPClassifier`` arguments to lists of values.
     strategy
-        One of :data:`STRATEGIES`.
+        One of :data:`digits_helpers.registry.SEARCH_STRATEGIES`.
     cv
         Number of stratified folds (the same folds as ``GridSearchCV(cv=cv)`` uses).
     max_iter, random_state
@@ -194,8 +194,9 @@ def run_search(
     -------
     SearchResult
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)} (got {strategy!r})")
+    if strategy not in SEARCH_STRATEGIES:
+        accepted = ", ".join(SEARCH_STRATEGIES)
+        raise ValueError(f"strategy must be one of {accepted} (got {strategy!r})")
     grid = grid_from_params(param_grid)
     ignored: dict[str, list] = {}
     if strategy != "grid":

@@ -77,7 +77,7 @@ def test_params_lists_every_parameter_with_what_it_accepts(capsys):
     assert cli.main(["params", "--profile", "full"]) == 0
     out = capsys.readouterr().out
     assert "test_size: fraction of the data held out" in out and "accepts" in out
-    assert "validation_split from 0.05 to 0.5, so that training keeps at least half" in out
+    assert "validation_split from 0.05 to 0.5 (so that training keeps at least half" in out
 
 
 def test_build_without_any_run_says_what_to_do(capsys, tmp_path, monkeypatch):

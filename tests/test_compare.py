@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from digits_helpers import compare
+from digits_helpers import compare, results
 
 
 def test_mlp_fit_predict_retrains_the_best_params_on_any_split(split):
@@ -48,25 +47,24 @@ def test_formatted_tables_show_percentages_without_timings():
     table = compare.accuracy_table(y, {"m": y}, {"m": 1.0})
     shown = compare.format_accuracy_table(table)
     assert list(shown.columns) == ["model", "test accuracy", "95 % interval"]
-    assert shown.iloc[0]["test accuracy"] == "100.00 %"
+    assert shown.iloc[0]["test accuracy"] == "100.00%"
     spread = compare.format_spread_table({"m": {"mean": 0.9, "std": 0.01, "min": 0.8, "max": 1}})
-    assert spread.iloc[0]["mean"] == "90.00 %"
+    assert spread.iloc[0]["mean"] == "90.00%"
 
 
-def test_stage_predictions_and_costs_read_every_model():
-    sklearn = {"test_predictions": [1], "search_seconds": 3.0}
-    keras = {"test_predictions": [2], "train_seconds": 1.0}
-    beyond = {
-        "test_predictions": {"CNN": [3], "RBF SVC": [4]},
-        "models": [
-            {"name": "CNN", "train_seconds": 5.0},
+def test_stage_predictions_and_costs_read_every_model_in_registry_order(tmp_path):
+    beyond = results.BeyondResult(
+        models=[
             {"name": "RBF SVC", "train_seconds": 0.5},
+            {"name": "CNN", "train_seconds": 5.0},
         ],
-    }
-    assert list(compare.stage_predictions(sklearn, keras, beyond)) == [
-        "sklearn MLP",
-        "Keras MLP",
-        "CNN",
-        "RBF SVC",
-    ]
-    assert compare.stage_costs(sklearn, keras, beyond)["CNN"] == pytest.approx(5.0)
+        split={},
+        test_predictions={"RBF SVC": [4], "CNN": [3]},
+    )
+    keras = results.KerasResult(
+        hidden_units=[1], split={}, runs=[], best={}, train_seconds=1.0, test_predictions=[2]
+    )
+    stages = {"beyond": beyond, "keras": keras}
+    assert list(compare.stage_predictions(stages)) == ["Keras MLP", "CNN", "RBF SVC"]
+    assert compare.stage_predictions(stages)["CNN"].tolist() == [3]
+    assert compare.stage_costs(stages) == {"Keras MLP": 1.0, "CNN": 5.0, "RBF SVC": 0.5}

@@ -14,14 +14,9 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from digits_helpers.keras_mlp import (
-    KerasConfig,
-    KerasRun,
-    KerasSweep,
-    build_mlp,
-    run_sweep,
-    train_configuration,
-)
+from digits_helpers.keras_config import KerasConfig
+from digits_helpers.keras_mlp import KerasRun, build_mlp, train_configuration
+from digits_helpers.keras_sweep import KerasSweep, run_sweep
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUICK = KerasConfig(validation_split=0.2, learning_rate=0.005, batch_size=64, epochs=3)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from digits_helpers import narrative
+from digits_helpers.formatting import pct
+from digits_helpers.registry import SHIFTED_MLP
 
 SPREAD = {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}
 
@@ -22,8 +24,9 @@ def _conclusion(mcnemar_p, paired_p=0.5, keras_mean=0.97):
     )
 
 
-def test_pct_formats_for_a_reader():
-    assert narrative.pct(0.98333) == "98.33 %"
+def test_pct_writes_percentages_as_the_pages_glue_them():
+    assert pct(0.98333) == "98.33%" == f"{0.98333:.2%}"
+    assert pct(0.96, 0) == "96%"
 
 
 def test_comparison_says_not_significant_when_p_is_large():
@@ -52,7 +55,7 @@ def test_sweep_conclusion_warns_when_test_best_differs_from_chosen():
         {"config": {"learning_rate": 0.1, "batch_size": 8, "epochs": 2}, "test_accuracy": a}
         for a in (0.95, 0.99)
     ]
-    text = narrative.sweep_conclusion(runs, best_index=0)
+    text = narrative.sweep_conclusion(runs, best_index=0, target=0.96)
     assert "model 1" in text and "Model 2 scores higher" in text and "1 of 2" in text
 
 
@@ -67,8 +70,8 @@ def test_search_conclusion_mentions_ignored_hyperparameters():
         "best_n_iter": 50,
         "ignored_params": {"learning_rate": ["adaptive", "constant"]},
     }
-    text = narrative.search_conclusion(summary, test_accuracy=0.95)
-    assert "`learning_rate`" in text and "**below** the 96 % target" in text
+    text = narrative.search_conclusion(summary, test_accuracy=0.95, target=0.96)
+    assert "`learning_rate`" in text and "**below** the 96% target" in text
 
 
 def test_confusion_summary_lists_the_most_frequent_mistake_first():
@@ -85,12 +88,12 @@ def test_confusion_summary_of_a_perfect_model():
 
 
 def test_target_verdict_names_the_mlp_that_misses():
-    text = narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95})
-    assert text.startswith("Only the sklearn MLP does") and "95.00 %" in text
+    text = narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95}, target=0.96)
+    assert text.startswith("Only the sklearn MLP does") and "95.00%" in text
 
 
 def test_target_verdict_when_both_reach_it():
-    assert narrative.target_verdict({"a": 0.97, "b": 0.99}).startswith("Yes")
+    assert narrative.target_verdict({"a": 0.97, "b": 0.99}, target=0.96).startswith("Yes")
 
 
 def test_beyond_verdict_follows_the_repeated_split_means():
@@ -117,20 +120,18 @@ def test_beyond_verdict_counts_the_shifted_mlp_as_an_mlp():
         for name, mean in (
             ("sklearn MLP", 0.976),
             ("Keras MLP", 0.970),
-            (narrative.SHIFTED_MLP, 0.983),
+            (SHIFTED_MLP.name, 0.983),
             ("CNN", 0.994),
             ("RBF SVC", 0.987),
         )
     }
     text = narrative.beyond_verdict(spread)
     assert "1.10 percentage points more than the best MLP (the MLP + shifts)" in text
-    assert text.endswith(
-        "averages 98.30 % (sd 1.00 %), against 97.00 % (sd 1.00 %) without shifts."
-    )
-    spread[narrative.SHIFTED_MLP]["mean"] = 0.995
+    assert text.endswith("averages 98.30% (sd 1.00%), against 97.00% (sd 1.00%) without shifts.")
+    spread[SHIFTED_MLP.name]["mean"] = 0.995
     text = narrative.beyond_verdict(spread)
     assert text.startswith("Not here: over the repeated splits the best MLP (the MLP + shifts)")
-    del spread[narrative.SHIFTED_MLP]
+    del spread[SHIFTED_MLP.name]
     assert "shifted" not in narrative.beyond_verdict(spread)
 
 
@@ -140,15 +141,15 @@ def test_beyond_conclusion_names_the_best_model_and_the_goal():
         {"name": "CNN", "test_accuracy": 0.994, "train_seconds": 3.0},
         {"name": "RBF SVC", "test_accuracy": 0.986, "train_seconds": 1.0},
     ]
-    text = narrative.beyond_conclusion(models)
-    assert "the MLP + shifts 98.50 % (6.0 s), the CNN 99.40 % (3.0 s) and the RBF SVC" in text
-    assert "the CNN, reaches this chapter's goal of 99 %." in text
-    assert text.endswith("The MLP + shifts reaches the goal of 98.3 % for an MLP.")
+    text = narrative.beyond_conclusion(models, target=0.99, mlp_target=0.983)
+    assert "the MLP + shifts 98.50% (6.0 s), the CNN 99.40% (3.0 s) and the RBF SVC" in text
+    assert "the CNN, reaches this chapter's goal of 99%." in text
+    assert text.endswith("The MLP + shifts reaches the goal of 98.3% for an MLP.")
     models[1]["test_accuracy"] = 0.9
     models[0]["test_accuracy"] = 0.98
-    text = narrative.beyond_conclusion(models)
+    text = narrative.beyond_conclusion(models, target=0.99, mlp_target=0.983)
     assert "the RBF SVC, does **not** reach" in text
-    assert text.endswith("The MLP + shifts does **not** reach the goal of 98.3 % for an MLP.")
+    assert text.endswith("The MLP + shifts does **not** reach the goal of 98.3% for an MLP.")
 
 
 def test_interval_summary_lists_models_whose_interval_reaches_the_best():

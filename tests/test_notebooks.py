@@ -9,9 +9,9 @@ import pytest
 from conftest import ROOT
 
 from digits_helpers.params import SCHEMA, load_profile
-from digits_helpers.pipeline import STEPS
+from digits_helpers.registry import STAGES
 
-NOTEBOOKS = [ROOT / "notebooks" / step.filename for step in STEPS]
+NOTEBOOKS = [ROOT / "notebooks" / step.filename for step in STAGES]
 PLOTLY = "application/vnd.plotly.v1+json"
 
 

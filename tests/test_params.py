@@ -82,7 +82,11 @@ def test_params_file_overrides_the_profile(tmp_path):
             "keras_configurations",
             "validation_split must be a number from 0.05 to 0.5 (got 0.01)",
         ),
-        ("keras_configurations=[{epochs: 2}]", "keras_configurations", "keys validation_split"),
+        (
+            "keras_configurations=[{epochs: 2}]",
+            "keras_configurations",
+            "missing setting validation_split",
+        ),
     ],
 )
 def test_invalid_value_is_refused_naming_parameter_and_accepted_values(assignment, named, accepted):

@@ -17,6 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from digits_helpers import pipeline, results
 from digits_helpers.params import resolve
+from digits_helpers.registry import STAGES
 
 DECLARES = {
     "01_preprocessing": ("random_state",),
@@ -48,8 +49,8 @@ def _write_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = 
 def project(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
-    for step in pipeline.STEPS:
-        _write_notebook(tmp_path / "notebooks" / step.filename, step.stage, DECLARES[step.name])
+    for step in STAGES:
+        _write_notebook(tmp_path / "notebooks" / step.filename, step.key, DECLARES[step.notebook])
     return tmp_path
 
 
@@ -62,10 +63,10 @@ def test_run_publishes_notebooks_and_results(project):
     report = _run(project)
     run_dir = project / "runs" / "trial"
     assert report.run_dir == run_dir
-    assert sorted(p.name for p in run_dir.glob("*.ipynb")) == [s.filename for s in pipeline.STEPS]
+    assert sorted(p.name for p in run_dir.glob("*.ipynb")) == [s.filename for s in STAGES]
     document = results.load_results(run_dir)
     assert document["parameters"]["cv"] == 3 and document["dataset"]["name"] == "digits"
-    assert set(document["timings"]["notebooks"]) == {s.name for s in pipeline.STEPS}
+    assert set(document["timings"]["notebooks"]) == {s.notebook for s in STAGES}
     assert (project / "runs" / "LATEST").read_text().strip() == "trial"
 
 
@@ -202,11 +203,11 @@ def test_prune_cache_keeps_the_most_recently_used_and_the_protected(tmp_path):
 def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     cache = project / "runs" / ".cache"
     stale = [_cache_entry(cache, f"{i:064x}", mtime=1_000 + i) for i in range(3)]
-    monkeypatch.setattr(pipeline, "CACHE_KEEP", len(pipeline.STEPS) + 1)
+    monkeypatch.setattr(pipeline, "CACHE_KEEP", len(STAGES) + 1)
     _run(project)
     left = {p.name for p in cache.iterdir()}
     assert stale[2].name in left and not {stale[0].name, stale[1].name} & left
-    assert len(left) == len(pipeline.STEPS) + 1
+    assert len(left) == len(STAGES) + 1
     assert all(step.cached for step in _run(project).steps)
 
 
@@ -214,8 +215,8 @@ def test_results_record_notebook_digests_and_no_absolute_path(project):
     _run(project)
     _run(project, cv=4)  # 02 executes again, the others come from the cache
     recorded = json.loads((project / "runs" / "trial" / "results.json").read_text())["notebooks"]
-    assert set(recorded) == {step.filename for step in pipeline.STEPS}
-    for step in pipeline.STEPS:
+    assert set(recorded) == {step.filename for step in STAGES}
+    for step in STAGES:
         digest = pipeline.notebook_digest(project / "notebooks" / step.filename)
         assert recorded[step.filename] == digest
         text = (project / "runs" / "trial" / step.filename).read_text()

@@ -290,9 +290,13 @@ def test_accuracy_comparison_draws_dashed_target_line():
     assert [a.text for a in fig.layout.annotations] == ["target"]
 
 
-def test_accuracy_comparison_default_target_is_96_percent():
-    (line,) = plots.accuracy_comparison(_accuracy_table()).layout.shapes
+def test_accuracy_comparison_draws_the_target_it_is_given():
+    (line,) = plots.accuracy_comparison(_accuracy_table(), target=0.96).layout.shapes
     assert line.y0 == 0.96
+
+
+def test_accuracy_comparison_draws_no_target_by_default():
+    assert len(plots.accuracy_comparison(_accuracy_table()).layout.shapes) == 0
 
 
 def test_accuracy_comparison_target_none_draws_no_line():

@@ -23,7 +23,7 @@ import pytest
 from study import REPO, assert_succeeded, copy_sources, digits_book
 
 from digits_helpers.book import STAMP_FILE
-from digits_helpers.pipeline import STEPS
+from digits_helpers.registry import STAGES
 
 pytestmark = pytest.mark.notebooks
 
@@ -137,7 +137,7 @@ def test_the_branch_holds_every_page_nojekyll_and_the_local_plotly(site):
         "book/methods.html",
         "book/conclusions.html",
         "book/glossary.html",
-        *(f"book/chapters/{step.name}.html" for step in STEPS),
+        *(f"book/chapters/{step.notebook}.html" for step in STAGES),
     }
     assert expected <= files, sorted(expected - files)
     built = {

@@ -26,12 +26,12 @@ from study import REPO, assert_succeeded, digits_book, run_study
 
 from digits_helpers import narrative
 from digits_helpers.params import resolve
-from digits_helpers.pipeline import STEPS
-from digits_helpers.results import jsonable
+from digits_helpers.registry import STAGES
+from digits_helpers.values import jsonable
 
 SCREENSHOTS = REPO / "_build" / "browser-test"
 
-CHAPTERS = tuple(step.name for step in STEPS)
+CHAPTERS = tuple(step.notebook for step in STAGES)
 # Every page of the book: name -> path under _build/html.
 PAGES = {
     "intro": "book/intro.html",

@@ -26,7 +26,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from digits_helpers.pipeline import STEPS, LocalKernelManager
+from digits_helpers.pipeline import LocalKernelManager
+from digits_helpers.registry import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_TAG = "nbval-check-output"
@@ -74,7 +75,7 @@ def execute_variant(env: dict[str, str], parameters: dict[str, int]) -> dict[str
         with tempfile.TemporaryDirectory() as scratch:
             work = Path(scratch)
             found = {}
-            for step in STEPS:
+            for step in STAGES:
                 source = ROOT / "notebooks" / step.filename
                 declared = papermill.inspect_notebook(str(source))
                 given = {k: v for k, v in parameters.items() if k in declared}
@@ -88,7 +89,7 @@ def execute_variant(env: dict[str, str], parameters: dict[str, int]) -> dict[str
                     progress_bar=False,
                     kernel_manager_class=LocalKernelManager,
                 )
-                found[step.name] = checked_outputs(output)
+                found[step.notebook] = checked_outputs(output)
             return found
     finally:
         for key, value in saved.items():
@@ -111,7 +112,9 @@ def main() -> int:
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS))
     parser.add_argument("--out", type=Path, required=True, help="JSON file of all outputs")
     args = parser.parse_args()
-    committed = {step.name: checked_outputs(ROOT / "notebooks" / step.filename) for step in STEPS}
+    committed = {
+        step.notebook: checked_outputs(ROOT / "notebooks" / step.filename) for step in STAGES
+    }
     measured = {"committed": committed}
     for name in args.variant or list(VARIANTS):
         env, parameters = VARIANTS[name]

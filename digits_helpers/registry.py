@@ -1,0 +1,98 @@
+"""The study's fixed vocabulary: its stages, its models and its search strategies.
+
+The bottom of the package: it imports nothing from it, and every other module takes
+these names from here, so that adding a model or a stage is one entry below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One notebook of the study and the results file it writes.
+
+    Attributes
+    ----------
+    key : str
+        The stage's name: its results file is ``<key>.json`` in the run folder and
+        its section of ``results.json`` is ``<key>``.
+    notebook : str
+        The notebook's file name without ``.ipynb``.
+    reads : tuple of str
+        The stages whose results the notebook loads.
+    """
+
+    key: str
+    notebook: str
+    reads: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        """The notebook's file name."""
+        return f"{self.notebook}.ipynb"
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("preprocessing", "01_preprocessing"),
+    Stage("sklearn", "02_sklearn_search"),
+    Stage("keras", "03_keras_sweeps"),
+    Stage("beyond", "04_beyond_the_mlp"),
+    Stage("comparison", "05_comparison", reads=("sklearn", "keras", "beyond")),
+)
+STAGE_KEYS = tuple(stage.key for stage in STAGES)
+
+
+def stage(key: str) -> Stage:
+    """The stage named ``key``; a ``ValueError`` lists the known ones."""
+    for candidate in STAGES:
+        if candidate.key == key:
+            return candidate
+    raise ValueError(f"stage must be one of {', '.join(STAGE_KEYS)} (got {key!r})")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model the study trains and compares.
+
+    Attributes
+    ----------
+    name : str
+        How the book names it (``"sklearn MLP"``); the key of its row in every table.
+    key : str
+        A short identifier for glue names and files (``"sklearn"``).
+    is_mlp : bool
+        Whether it is a multilayer perceptron (the question the reference asked).
+    stage : str
+        The stage (chapter) that chooses and trains it.
+    """
+
+    name: str
+    key: str
+    is_mlp: bool
+    stage: str
+
+
+SKLEARN_MLP = Model("sklearn MLP", "sklearn", is_mlp=True, stage="sklearn")
+KERAS_MLP = Model("Keras MLP", "keras", is_mlp=True, stage="keras")
+SHIFTED_MLP = Model("MLP + shifts", "shifted_mlp", is_mlp=True, stage="beyond")
+CNN = Model("CNN", "cnn", is_mlp=False, stage="beyond")
+SVC = Model("RBF SVC", "svc", is_mlp=False, stage="beyond")
+MODELS: tuple[Model, ...] = (SKLEARN_MLP, KERAS_MLP, SHIFTED_MLP, CNN, SVC)
+# The reference study's two libraries, compared head to head in the comparison chapter.
+LIBRARY_MLPS: tuple[Model, ...] = (SKLEARN_MLP, KERAS_MLP)
+BEYOND_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m.stage == "beyond")
+
+
+def model(name: str) -> Model:
+    """The model called ``name`` in the book; a ``ValueError`` lists the known ones."""
+    for candidate in MODELS:
+        if candidate.name == name:
+            return candidate
+    raise ValueError(f"model must be one of {', '.join(m.name for m in MODELS)} (got {name!r})")
+
+
+# How the scikit-learn grid is searched: every combination, every combination that
+# trains a distinct model, or successive halving on that reduced grid.
+SEARCH_STRATEGIES = ("grid", "effective-grid", "halving")
