@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,26 +136,20 @@ def stage_predictions(stages: Mapping[str, StageResult]) -> dict[str, np.ndarray
     dict
         Model name -> predicted digit of each test image.
     """
-    found = {name: p for record in stages.values() for name, p in record.predictions().items()}
-    return {m.name: found[m.name] for m in MODELS if m.name in found}
+    return _in_registry_order({k: v for r in stages.values() for k, v in r.predictions().items()})
 
 
 def stage_costs(stages: Mapping[str, StageResult]) -> dict[str, float]:
-    """Wall seconds each model cost to choose and train, in the registry's order.
+    """Wall seconds each model in ``stages`` cost to choose and train, by model name.
 
-    Parameters
-    ----------
-    stages : Mapping of str to StageResult
-        The records of the chapters that chose the models.
-
-    Returns
-    -------
-    dict
-        Model name -> seconds (a whole search for the scikit-learn MLP, every
-        configuration for the Keras sweeps).
+    A whole search for the scikit-learn MLP, every configuration for the Keras sweeps;
+    in the registry's order, as :func:`stage_predictions`.
     """
-    found = {name: c for record in stages.values() for name, c in record.costs().items()}
-    return {m.name: found[m.name] for m in MODELS if m.name in found}
+    return _in_registry_order({k: v for r in stages.values() for k, v in r.costs().items()})
+
+
+def _in_registry_order(by_name: Mapping[str, Any]) -> dict[str, Any]:
+    return {m.name: by_name[m.name] for m in MODELS if m.name in by_name}
 
 
 def accuracy_table(

@@ -145,17 +145,8 @@ class LeanMLPClassifier(MLPClassifier):
         incremental,
     ):
         if not self._lean_loop_applies(X, sample_weight, incremental):
-            return super()._fit_stochastic(
-                X,
-                y,
-                sample_weight,
-                activations,
-                deltas,
-                coef_grads,
-                intercept_grads,
-                layer_units,
-                incremental,
-            )
+            arrays = (X, y, sample_weight, activations, deltas, coef_grads, intercept_grads)
+            return super()._fit_stochastic(*arrays, layer_units, incremental)
         self._optimizer = AdamOptimizer(
             self.coefs_ + self.intercepts_,
             self.learning_rate_init,

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from digits_helpers.registry import KERAS_MLP, SKLEARN_MLP, STAGE_KEYS, stage
+from digits_helpers.registry import KERAS_MLP, SKLEARN_MLP, STAGE_KEYS, Model, stage
 from digits_helpers.values import jsonable
 
 RESULTS_FILE = "results.json"
@@ -135,10 +135,26 @@ class PreprocessingResult(StageResult):
 
 
 @dataclass
-class SklearnResult(StageResult):
+class _OneModelResult(StageResult):
+    """A stage that chooses one model: its ``test_predictions`` and a field of seconds."""
+
+    model: ClassVar[Model]
+    seconds_field: ClassVar[str]
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        return {self.model.name: np.asarray(self.test_predictions)}
+
+    def costs(self) -> dict[str, float]:
+        return {self.model.name: float(getattr(self, self.seconds_field))}
+
+
+@dataclass
+class SklearnResult(_OneModelResult):
     """The scikit-learn search and its refitted best model (chapter 2)."""
 
     stage: ClassVar[str] = "sklearn"
+    model: ClassVar[Model] = SKLEARN_MLP
+    seconds_field: ClassVar[str] = "search_seconds"
     strategy: str
     best_params: dict
     best_cv_score: float
@@ -154,18 +170,14 @@ class SklearnResult(StageResult):
     test_predictions: list
     loss_curve: list
 
-    def predictions(self) -> dict[str, np.ndarray]:
-        return {SKLEARN_MLP.name: np.asarray(self.test_predictions)}
-
-    def costs(self) -> dict[str, float]:
-        return {SKLEARN_MLP.name: float(self.search_seconds)}
-
 
 @dataclass
-class KerasResult(StageResult):
+class KerasResult(_OneModelResult):
     """The Keras sweep and the configuration chosen on validation (chapter 3)."""
 
     stage: ClassVar[str] = "keras"
+    model: ClassVar[Model] = KERAS_MLP
+    seconds_field: ClassVar[str] = "train_seconds"
     hidden_units: list
     split: dict
     runs: list
@@ -177,12 +189,6 @@ class KerasResult(StageResult):
     def best_config(self) -> dict:
         """The chosen configuration's settings."""
         return self.runs[self.best["index"]]["config"]
-
-    def predictions(self) -> dict[str, np.ndarray]:
-        return {KERAS_MLP.name: np.asarray(self.test_predictions)}
-
-    def costs(self) -> dict[str, float]:
-        return {KERAS_MLP.name: float(self.train_seconds)}
 
 
 @dataclass

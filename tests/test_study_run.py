@@ -26,7 +26,7 @@ from study import REPO, assert_succeeded, digits_book, run_study
 
 from digits_helpers import narrative
 from digits_helpers.params import resolve
-from digits_helpers.registry import STAGES
+from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, STAGES, SVC
 from digits_helpers.values import jsonable
 
 SCREENSHOTS = REPO / "_build" / "browser-test"
@@ -42,7 +42,6 @@ PAGES = {
 }
 PAGES_WITH_GLUED_NUMBERS = ("intro", "01_preprocessing", "conclusions")
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
-MODELS = ("sklearn MLP", "Keras MLP", "MLP + shifts", "CNN", "RBF SVC")
 
 
 def _beyond(results: dict, name: str) -> dict:
@@ -69,28 +68,34 @@ GLUED_IN_RESULTS = {
     "keras_max_test_accuracy": lambda r: max(run["test_accuracy"] for run in r["keras"]["runs"]),
     "keras_train_seconds": lambda r: r["keras"]["train_seconds"],
     "keras_n_models": lambda r: len(r["keras"]["runs"]),
-    "shifted_mlp_test_accuracy": lambda r: _beyond(r, "MLP + shifts")["test_accuracy"],
-    "cnn_test_accuracy": lambda r: _beyond(r, "CNN")["test_accuracy"],
-    "svc_test_accuracy": lambda r: _beyond(r, "RBF SVC")["test_accuracy"],
+    "shifted_mlp_test_accuracy": lambda r: _beyond(r, SHIFTED_MLP.name)["test_accuracy"],
+    "cnn_test_accuracy": lambda r: _beyond(r, CNN.name)["test_accuracy"],
+    "svc_test_accuracy": lambda r: _beyond(r, SVC.name)["test_accuracy"],
+    "target_accuracy": lambda r: r["parameters"]["target_accuracy"],
+    "mlp_target": lambda r: r["parameters"]["mlp_target"],
+    "beyond_target": lambda r: r["parameters"]["beyond_target"],
     "mcnemar_p": lambda r: r["comparison"]["mcnemar_p"],
     "paired_p": lambda r: r["comparison"]["paired_t_p"],
     "n_repeat_seeds": lambda r: len(r["comparison"]["repeat_seeds"]),
     **{
-        f"{key}_repeated_{stat}": (
-            lambda r, name=name, stat=stat: r["comparison"]["spread"][name][stat]
+        f"{model.key}_repeated_{stat}": (
+            lambda r, name=model.name, stat=stat: r["comparison"]["spread"][name][stat]
         )
-        for name, key in zip(MODELS, ("sklearn", "keras", "shifted_mlp", "cnn", "svc"), strict=True)
+        for model in MODELS
         for stat in ("mean", "std")
     },
 }
 # The verdicts glued into the conclusions, as the run's numbers imply them.
 MLP_ACCURACY = {
-    "sklearn MLP": lambda r: r["sklearn"]["test_accuracy"],
-    "Keras MLP": lambda r: r["keras"]["best"]["test_accuracy"],
+    SKLEARN_MLP.name: lambda r: r["sklearn"]["test_accuracy"],
+    KERAS_MLP.name: lambda r: r["keras"]["best"]["test_accuracy"],
 }
 GLUED_IN_RESULTS |= {
     "target_verdict": lambda r: narrative.plain(
-        narrative.target_verdict({name: get(r) for name, get in MLP_ACCURACY.items()})
+        narrative.target_verdict(
+            {name: get(r) for name, get in MLP_ACCURACY.items()},
+            target=r["parameters"]["target_accuracy"],
+        )
     ),
     "beyond_verdict": lambda r: narrative.plain(
         narrative.beyond_verdict(r["comparison"]["spread"])
@@ -100,8 +105,8 @@ GLUED_IN_RESULTS |= {
             sklearn_accuracy=r["sklearn"]["test_accuracy"],
             keras_accuracy=r["keras"]["best"]["test_accuracy"],
             mcnemar_p=r["comparison"]["mcnemar_p"],
-            sklearn_repeated=r["comparison"]["spread"]["sklearn MLP"],
-            keras_repeated=r["comparison"]["spread"]["Keras MLP"],
+            sklearn_repeated=r["comparison"]["spread"][SKLEARN_MLP.name],
+            keras_repeated=r["comparison"]["spread"][KERAS_MLP.name],
             paired_p=r["comparison"]["paired_t_p"],
             n_seeds=len(r["comparison"]["repeat_seeds"]),
             n_test=r["dataset"]["n_test"],
@@ -224,7 +229,7 @@ def test_keras_sweep_reports_one_run_per_configuration(quick):
 
 def test_models_beyond_the_mlp_are_reported(quick):
     models = quick["beyond"]["models"]
-    assert [model["name"] for model in models] == ["MLP + shifts", "CNN", "RBF SVC"]
+    assert [model["name"] for model in models] == [SHIFTED_MLP.name, CNN.name, SVC.name]
     for model in models:
         assert model["test_accuracy"] > 0.90, model["name"]
         assert model["train_seconds"] > 0, model["name"]
