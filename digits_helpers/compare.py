@@ -182,7 +182,7 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "model": table["model"],
             "test accuracy": table["accuracy"].map(pct),
-            "95 % interval": [
+            "95% interval": [
                 f"{pct(lo, 1)} to {pct(hi, 1)}"
                 for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
             ],

@@ -46,7 +46,7 @@ def test_formatted_tables_show_percentages_without_timings():
     y = np.array([0, 1])
     table = compare.accuracy_table(y, {"m": y}, {"m": 1.0})
     shown = compare.format_accuracy_table(table)
-    assert list(shown.columns) == ["model", "test accuracy", "95 % interval"]
+    assert list(shown.columns) == ["model", "test accuracy", "95% interval"]
     assert shown.iloc[0]["test accuracy"] == "100.00%"
     spread = compare.format_spread_table({"m": {"mean": 0.9, "std": 0.01, "min": 0.8, "max": 1}})
     assert spread.iloc[0]["mean"] == "90.00%"
