@@ -136,6 +136,7 @@ def test_the_branch_holds_every_page_nojekyll_and_the_local_plotly(site):
         "book/intro.html",
         "book/methods.html",
         "book/conclusions.html",
+        "book/reproduce.html",
         "book/parameters.html",
         "book/glossary.html",
         *(f"book/chapters/{step.name}.html" for step in STEPS),

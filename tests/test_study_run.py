@@ -38,6 +38,7 @@ PAGES = {
     "methods": "book/methods.html",
     **{name: f"book/chapters/{name}.html" for name in CHAPTERS},
     "conclusions": "book/conclusions.html",
+    "reproduce": "book/reproduce.html",
     "parameters": "book/parameters.html",
     "glossary": "book/glossary.html",
 }
