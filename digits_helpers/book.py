@@ -165,7 +165,7 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
 
     The run's ``results.json`` and executed notebooks, the book's own pages
     (``book/`` but the staged chapters), the generated parameters page as it would
-    be written now, ``_config.yml``, ``_toc.yml``, the
+    be written now, the stylesheets in ``_static/``, ``_config.yml``, ``_toc.yml``, the
     repository address and the jupyter-book version: if any of them differs, the
     html in ``_build/html`` is not the book of this run as it would be built now.
 
@@ -195,6 +195,7 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
         and p != generated
         and "__pycache__" not in p.parts
     )
+    files += sorted((root / "_static").glob("*.css"))  # the book's own stylesheets
     files += [root / "_config.yml", root / "_toc.yml"]
     sha = hashlib.sha256()
     for part in (run_name, url or "", metadata.version("jupyter-book")):

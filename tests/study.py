@@ -56,6 +56,9 @@ def copy_sources(root: Path) -> Path:
     )
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(REPO / name, root / name)
+    (root / "_static").mkdir()
+    for stylesheet in (REPO / "_static").glob("*.css"):  # the book's own; plotly.js is made
+        shutil.copy2(stylesheet, root / "_static" / stylesheet.name)
     return root
 
 
