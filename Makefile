@@ -67,4 +67,4 @@ bench-quick: venv
 	$(PY) benchmarks/bench.py --quick
 
 clean:
-	rm -rf _build runs book/chapters _static/plotly.min.js notebooks/runs
+	rm -rf _build runs book/chapters book/parameters.md _static/plotly.min.js notebooks/runs

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from digits_helpers.parameter_page import PAGE as PARAMETER_PAGE
+from digits_helpers.parameter_page import page_text, write_parameter_page
 from digits_helpers.pipeline import find_root, latest_run
 from digits_helpers.plotly_offline import copy_plotly_js
 from digits_helpers.registry import STAGES
@@ -41,7 +43,14 @@ class BuildFailed(RuntimeError):
 
 
 def stage_chapters(root: Path, run_name: str) -> Path:
-    """Copy a run's executed notebooks to ``book/chapters/`` where ``_toc.yml`` finds them."""
+    """Copy a run's executed notebooks to ``book/chapters/`` where ``_toc.yml`` finds them.
+
+    Also writes the generated ``book/parameters.md``
+    (:func:`digits_helpers.parameter_page.write_parameter_page`) from the parameter
+    schema, the profiles and the ``parameters`` cells of the staged chapters. Like the
+    chapters, it is ignored by git: it is rewritten by every build, so it cannot fall
+    behind the schema.
+    """
     run_dir = root / "runs" / run_name
     if not (run_dir / "results.json").exists():
         raise FileNotFoundError(
@@ -53,6 +62,7 @@ def stage_chapters(root: Path, run_name: str) -> Path:
     chapters.mkdir(parents=True)
     for step in STAGES:
         shutil.copy2(run_dir / step.filename, chapters / step.filename)
+    write_parameter_page(root, [chapters / step.filename for step in STAGES])
     return chapters
 
 
@@ -155,7 +165,8 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     """A digest of what the book of ``run_name`` is made from.
 
     The run's ``results.json`` and executed notebooks, the book's own pages
-    (``book/`` but the staged chapters), ``_config.yml``, ``_toc.yml``, the
+    (``book/`` but the staged chapters), the generated parameters page as it would
+    be written now, the stylesheets in ``_static/``, ``_config.yml``, ``_toc.yml``, the
     repository address and the jupyter-book version: if any of them differs, the
     html in ``_build/html`` is not the book of this run as it would be built now.
 
@@ -176,11 +187,16 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     run_dir = root / "runs" / run_name
     files = [run_dir / RESULTS_FILE, *(run_dir / step.filename for step in STAGES)]
     chapters = root / CHAPTERS_DIR
+    generated = root / PARAMETER_PAGE  # hashed as it would be written now: see below
     files += sorted(
         p
         for p in (root / "book").rglob("*")
-        if p.is_file() and chapters not in p.parents and "__pycache__" not in p.parts
+        if p.is_file()
+        and chapters not in p.parents
+        and p != generated
+        and "__pycache__" not in p.parts
     )
+    files += sorted((root / "_static").glob("*.css"))  # the book's own stylesheets
     files += [root / "_config.yml", root / "_toc.yml"]
     sha = hashlib.sha256()
     for part in (run_name, url or "", metadata.version("jupyter-book")):
@@ -188,6 +204,11 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     for path in files:
         sha.update(path.relative_to(root).as_posix().encode() + b"\0")
         sha.update(hashlib.sha256(path.read_bytes()).digest())
+    # The parameters page as this code would write it (schema, profiles, the run's
+    # parameters cells), not the file a possibly older build left in book/.
+    page = page_text([run_dir / step.filename for step in STAGES])
+    sha.update(PARAMETER_PAGE.as_posix().encode() + b"\0")
+    sha.update(hashlib.sha256(page.encode()).digest())
     return sha.hexdigest()
 
 

@@ -42,7 +42,7 @@ def assert_succeeded(completed: subprocess.CompletedProcess) -> None:
 
 
 def copy_sources(root: Path) -> Path:
-    """Copy the project's sources into ``root``: no .venv, runs, _build or staged chapters."""
+    """Copy the project's sources into ``root``: no .venv, runs, _build or generated pages."""
     root.mkdir(parents=True)
     junk = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=junk)
@@ -51,11 +51,14 @@ def copy_sources(root: Path) -> Path:
         root / "book",
         ignore=lambda folder, names: [
             *junk(folder, names),
-            *(["chapters"] if Path(folder) == REPO / "book" else []),
+            *(["chapters", "parameters.md"] if Path(folder) == REPO / "book" else []),
         ],
     )
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(REPO / name, root / name)
+    (root / "_static").mkdir()
+    for stylesheet in (REPO / "_static").glob("*.css"):  # the book's own; plotly.js is made
+        shutil.copy2(stylesheet, root / "_static" / stylesheet.name)
     return root
 
 

@@ -136,6 +136,8 @@ def test_the_branch_holds_every_page_nojekyll_and_the_local_plotly(site):
         "book/intro.html",
         "book/methods.html",
         "book/conclusions.html",
+        "book/reproduce.html",
+        "book/parameters.html",
         "book/glossary.html",
         *(f"book/chapters/{step.notebook}.html" for step in STAGES),
     }

@@ -25,7 +25,7 @@ from browser import CHROMIUM, chromium, serve, visit
 from study import REPO, assert_succeeded, digits_book, run_study
 
 from digits_helpers import narrative
-from digits_helpers.params import resolve
+from digits_helpers.params import SCHEMA, resolve
 from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, STAGES, SVC
 from digits_helpers.values import jsonable
 
@@ -38,6 +38,8 @@ PAGES = {
     "methods": "book/methods.html",
     **{name: f"book/chapters/{name}.html" for name in CHAPTERS},
     "conclusions": "book/conclusions.html",
+    "reproduce": "book/reproduce.html",
+    "parameters": "book/parameters.html",
     "glossary": "book/glossary.html",
 }
 PAGES_WITH_GLUED_NUMBERS = ("intro", "01_preprocessing", "conclusions")
@@ -438,6 +440,12 @@ def test_glued_numbers_match_results_json(rendered, page):
     assert visits[page].glued == expected
     if page in PAGES_WITH_GLUED_NUMBERS:
         assert expected, f"{page} should show numbers glued from the run"
+
+
+def test_the_parameters_page_shows_every_parameter_of_the_schema(rendered):
+    _, _, visits, _ = rendered
+    text = visits["parameters"].text
+    assert [name for name in SCHEMA if name not in text] == []
 
 
 def test_each_book_shows_the_numbers_of_its_own_run(books):
