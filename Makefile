@@ -4,8 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= full
+ROOT_USER := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo yes)
 
-.PHONY: help venv book run build test notebooks lint format bench bench-quick browser clean
+.PHONY: help venv book run build test test-fast notebooks lab lint format bench bench-quick \
+	browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
@@ -32,14 +34,21 @@ run: venv
 build: venv
 	$(VENV)/bin/digits-book build
 
-# Debian's Chromium for the test that opens the built book in a real browser
-# (apt-get as root, or through sudo otherwise).
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# A Chromium-family browser for the tests that open the built book: tests/find_browser.py
+# looks for one ($$CHROMIUM, PATH, macOS apps, Playwright's downloads). On Debian, apt-get
+# installs chromium when there is none (as root, or through sudo); elsewhere this prints
+# what to install and fails. BROWSER_OS=fedora (say) shows another system's message.
+FIND_BROWSER = $(firstword $(PYTHON) python3) tests/find_browser.py
+BROWSER_OS ?= $(shell $(FIND_BROWSER) --os-id)
+SUDO := $(if $(ROOT_USER),,sudo)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser test"; \
+	@$(FIND_BROWSER) >/dev/null 2>&1 || \
+	if [ "$(BROWSER_OS)" = debian ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null && \
+		$(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; \
+	else $(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; fi
 
 test: venv browser
 	$(PY) -m pytest

@@ -3,9 +3,10 @@
 A copy of the project in a temporary folder runs the five notebooks twice with the
 quick profile (the default split, ``quick``, and ``--set random_state=7``, ``seed7``)
 and builds the book of each run. The tests then read ``results.json``, try invalid
-parameters, and open every page of both books in Debian's Chromium. Everything is
-written in the copy, except full-page screenshots of the ``quick`` book, kept in
-``_build/browser-test/`` of this repository for a person to look at.
+parameters, and open every page of both books in a Chromium-family browser (the one
+``tests/find_browser.py`` finds). Everything is written in the copy, except full-page
+screenshots of the ``quick`` book, kept in ``_build/browser-test/`` of this repository
+for a person to look at.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
-from browser import CHROMIUM, chromium, serve, visit
+from browser import chromium, serve, visit
+from find_browser import BrowserNotFound, find_chromium
 
 from digits_helpers import narrative
 from digits_helpers.params import resolve
@@ -379,15 +381,22 @@ def _as_glued(value, spec: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+def browser_executable() -> Path:
+    """The browser to drive; asked for before the books, so that its absence fails fast."""
+    try:
+        return find_chromium()
+    except BrowserNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_executable, tmp_path_factory):
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), browser_executable) as context:
         yield context
 
 
 @pytest.fixture(scope="module", params=["quick", "seed7"])
-def rendered(request, books, browser):
+def rendered(request, browser_executable, books, browser):
     """Every page of one book as Chromium showed it; screenshots of the quick book."""
     book = books[request.param]
     if book.run == "quick":
