@@ -1,5 +1,4 @@
 # The two commands of the README: `make book` and `make test`.
-PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -16,8 +15,28 @@ help:
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check"
 
+# The Python that creates $(VENV) must be 3.11 or 3.12 (pyproject.toml's requires-python):
+# PYTHON=... if given, else the first of python3, python3.12, python3.11 that is one.
+PYTHON_CANDIDATES := $(or $(PYTHON),python3 python3.12 python3.11)
+PYTHON_SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))
+# Looked for once, and only when $(VENV) is (re)created.
+BASE_PYTHON = $(eval BASE_PYTHON := $(firstword $(foreach python,$(PYTHON_CANDIDATES),\
+	$(shell $(python) -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1 && echo $(python)))))$(BASE_PYTHON)
+FIRST_PYTHON := $(firstword $(PYTHON_CANDIDATES))
+
+PYTHON_VERSION := import platform; print("is Python", platform.python_version())
+comma := ,
+PYTHON_FOUND := $(if $(PYTHON),PYTHON=$(PYTHON),python3)
+PYTHON_OTHERS := $(if $(PYTHON),,$(comma) and neither python3.12 nor python3.11 runs)
+PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install python3.12-venv,\
+ dnf install python3.12, brew install python@3.12, pyenv install 3.12) or run\
+ make PYTHON=/path/to/python3.12
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(BASE_PYTHON)" || { \
+		version=$$($(FIRST_PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null || echo "does not run"); \
+		echo "$(PYTHON_FOUND) $$version$(PYTHON_OTHERS); $(PYTHON_HELP)" >&2; exit 1; }
+	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
