@@ -21,8 +21,9 @@ help:
 PYTHON_CANDIDATES := $(or $(PYTHON),python3 python3.12 python3.11)
 PYTHON_SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))
 # Looked for once, and only when $(VENV) is (re)created.
-BASE_PYTHON = $(eval BASE_PYTHON := $(firstword $(foreach python,$(PYTHON_CANDIDATES),\
-	$(shell $(python) -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1 && echo $(python)))))$(BASE_PYTHON)
+BASE_PYTHON = $(eval BASE_PYTHON := $(shell for python in $(PYTHON_CANDIDATES); do \
+	"$$python" -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1 && { echo "$$python"; break; }; \
+	done))$(BASE_PYTHON)
 FIRST_PYTHON := $(firstword $(PYTHON_CANDIDATES))
 
 PYTHON_VERSION := import platform; print("is Python", platform.python_version())
