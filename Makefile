@@ -11,6 +11,7 @@ ROOT_USER := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo yes)
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
 	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
+	@echo "make test-fast  the tests without TensorFlow training, notebook runs or the browser"
 	@echo "make lab        JupyterLab on notebooks/ (run 01 to 05 in order)"
 	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
@@ -73,6 +74,11 @@ browser:
 
 test: venv browser
 	$(PY) -m pytest
+
+# The slow tiers are pytest markers (pyproject.toml; how to mark: tests/conftest.py).
+FAST := not tensorflow and not notebooks and not browser
+test-fast: venv
+	$(PY) -m pytest tests -m "$(FAST)"
 
 # JupyterLab on notebooks/, with $(VENV)'s kernel; the notebooks save to
 # notebooks/runs/interactive. LAB_ARGS="--port 8899" (say) adds options.

@@ -7,6 +7,8 @@ import pytest
 
 from digits_helpers import compare
 
+pytestmark = pytest.mark.tensorflow  # compare imports TensorFlow
+
 
 def test_mlp_fit_predict_retrains_the_best_params_on_any_split(split):
     fit_predict = compare.mlp_fit_predict(

@@ -23,6 +23,8 @@ from digits_helpers.keras_mlp import (
     train_configuration,
 )
 
+pytestmark = pytest.mark.tensorflow
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUICK = KerasConfig(validation_split=0.2, learning_rate=0.005, batch_size=64, epochs=3)
 

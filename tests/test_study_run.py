@@ -32,6 +32,9 @@ from digits_helpers.params import resolve
 from digits_helpers.pipeline import STEPS
 from digits_helpers.results import jsonable
 
+# Every test here needs the quick study's runs; the browser tests also a browser.
+pytestmark = pytest.mark.notebooks
+
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "_build" / "browser-test"
 DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
@@ -423,11 +426,13 @@ def test_the_book_has_exactly_the_expected_pages(books):
         assert built == set(PAGES.values())
 
 
+@pytest.mark.browser
 def test_index_opens_the_introduction(rendered):
     book, base, visits, index = rendered
     assert index.url == f"{base}/book/intro.html"
 
 
+@pytest.mark.browser
 @every_page
 def test_every_figure_on_every_page_has_drawn(rendered, page):
     book, _, visits, _ = rendered
@@ -439,6 +444,7 @@ def test_every_figure_on_every_page_has_drawn(rendered, page):
         assert expected >= 1, f"{page} should have at least one figure"
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_request_nothing_outside_the_book(rendered, page):
     _, base, visits, _ = rendered
@@ -450,6 +456,7 @@ def test_pages_request_nothing_outside_the_book(rendered, page):
     assert outside == []
 
 
+@pytest.mark.browser
 @every_page
 def test_every_resource_a_page_loads_exists(rendered, page):
     _, _, visits, _ = rendered
@@ -462,6 +469,7 @@ def test_every_resource_a_page_loads_exists(rendered, page):
 KNOWN_SCRIPT_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_run_without_script_errors(rendered, page):
     _, _, visits, _ = rendered
@@ -469,6 +477,7 @@ def test_pages_run_without_script_errors(rendered, page):
     assert errors == []
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_show_no_raw_glue_syntax_errors_or_stderr(rendered, page):
     _, _, visits, _ = rendered
@@ -480,6 +489,7 @@ def test_pages_show_no_raw_glue_syntax_errors_or_stderr(rendered, page):
     assert shown.error_outputs == 0
 
 
+@pytest.mark.browser
 @every_page
 def test_glued_numbers_match_results_json(rendered, page):
     book, _, visits, _ = rendered
