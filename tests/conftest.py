@@ -3,7 +3,7 @@
 Test tiers
 ----------
 Three markers, registered in pyproject.toml, name what is slow; ``make test-fast`` runs
-``pytest tests -m "not tensorflow and not browser and not notebooks"`` (under a minute),
+``pytest tests -m "not tensorflow and not notebooks and not browser"`` (under a minute),
 ``make test`` runs everything. When you add a test, mark it if it
 
 - ``tensorflow``: trains in TensorFlow, or imports a module that loads it
