@@ -1,22 +1,46 @@
 # The two commands of the README: `make book` and `make test`.
-PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= full
+ROOT_USER := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo yes)
 
-.PHONY: help venv book run build publish test notebooks lint format bench bench-quick browser clean
+.PHONY: help venv book run build publish test test-fast notebooks lab lint format bench \
+	bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
 	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
+	@echo "make test-fast  the tests without TensorFlow training, notebook runs or the browser"
+	@echo "make lab        JupyterLab on notebooks/ (run 01 to 05 in order)"
 	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check, actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
 
+# The Python that creates $(VENV) must be 3.11 or 3.12 (pyproject.toml's requires-python):
+# PYTHON=... if given, else the first of python3, python3.12, python3.11 that is one.
+PYTHON_CANDIDATES := $(or $(PYTHON),python3 python3.12 python3.11)
+PYTHON_SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))
+# Looked for once, and only when $(VENV) is (re)created.
+BASE_PYTHON = $(eval BASE_PYTHON := $(shell for python in $(PYTHON_CANDIDATES); do \
+	"$$python" -c '$(PYTHON_SUPPORTED)' >/dev/null 2>&1 && { echo "$$python"; break; }; \
+	done))$(BASE_PYTHON)
+FIRST_PYTHON := $(firstword $(PYTHON_CANDIDATES))
+
+PYTHON_VERSION := import platform; print("is Python", platform.python_version())
+comma := ,
+PYTHON_FOUND := $(if $(PYTHON),PYTHON=$(PYTHON),python3)
+PYTHON_OTHERS := $(if $(PYTHON),,$(comma) and neither python3.12 nor python3.11 runs)
+PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install python3.12-venv,\
+ dnf install python3.12, brew install python@3.12, pyenv install 3.12) or run\
+ make PYTHON=/path/to/python3.12
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(BASE_PYTHON)" || { \
+		version=$$($(FIRST_PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null || echo "does not run"); \
+		echo "$(PYTHON_FOUND) $$version$(PYTHON_OTHERS); $(PYTHON_HELP)" >&2; exit 1; }
+	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
@@ -36,17 +60,35 @@ build: venv
 publish: venv
 	$(VENV)/bin/digits-book publish $(if $(PUSH),--push)
 
-# Debian's Chromium for the test that opens the built book in a real browser
-# (apt-get as root, or through sudo otherwise).
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# A Chromium-family browser for the tests that open the built book: tests/find_browser.py
+# looks for one ($$CHROMIUM, PATH, macOS apps, Playwright's downloads). On Debian, apt-get
+# installs chromium when there is none (as root, or through sudo); elsewhere this prints
+# what to install and fails. BROWSER_OS=fedora (say) shows another system's message.
+FIND_BROWSER = $(firstword $(PYTHON) python3) tests/find_browser.py
+BROWSER_OS ?= $(shell $(FIND_BROWSER) --os-id)
+SUDO := $(if $(ROOT_USER),,sudo)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser test"; \
+	@$(FIND_BROWSER) >/dev/null 2>&1 || \
+	if [ "$(BROWSER_OS)" = debian ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null && \
+		$(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; \
+	else $(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; fi
 
 test: venv browser
 	$(PY) -m pytest
+
+# The slow tiers are pytest markers (pyproject.toml; how to mark: tests/conftest.py).
+FAST := not tensorflow and not notebooks and not browser
+test-fast: venv
+	$(PY) -m pytest tests -m "$(FAST)"
+
+# JupyterLab on notebooks/, with $(VENV)'s kernel; the notebooks save to
+# notebooks/runs/interactive. LAB_ARGS="--port 8899" (say) adds options.
+lab: venv
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(ROOT_USER),--allow-root) \
+		$(LAB_ARGS)
 
 notebooks: venv
 	$(PY) tools/refresh_notebooks.py

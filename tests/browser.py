@@ -1,9 +1,10 @@
-"""Open the built book in Debian's Chromium (driven by Playwright) and record what a reader sees.
+"""Open the built book in a Chromium-family browser (Playwright), record what a reader sees.
 
-Nothing is downloaded: Playwright drives the system browser at :data:`CHROMIUM`
-(``make browser`` installs it), the book is served from a local ``http.server`` on
-127.0.0.1, and every request a page makes is recorded so that a test can check that
-none leaves the book.
+Nothing is downloaded: Playwright drives the browser that :func:`find_browser.find_chromium`
+finds (``$CHROMIUM``, then Chromium, Chrome, Edge or Brave where they are installed, then
+Playwright's own download; ``make browser`` installs Debian's chromium), the book is
+served from a local ``http.server`` on 127.0.0.1, and every request a page makes is
+recorded so that a test can check that none leaves the book.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from find_browser import find_chromium
 from playwright.sync_api import BrowserContext, Page, Request, Response, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Playwright adds --headless (headless=True) and --user-data-dir (the persistent
 # context's empty folder) itself.
 CHROMIUM_ARGS = [
@@ -82,12 +83,17 @@ def serve(directory: Path) -> Iterator[str]:
 
 
 @contextmanager
-def chromium(user_data_dir: Path) -> Iterator[BrowserContext]:
-    """Headless system Chromium with an empty profile in ``user_data_dir``."""
+def chromium(user_data_dir: Path, executable: Path | None = None) -> Iterator[BrowserContext]:
+    """Headless Chromium-family browser with an empty profile in ``user_data_dir``.
+
+    ``executable`` defaults to :func:`find_chromium`'s, which raises
+    :class:`find_browser.BrowserNotFound` (saying what to install) when there is none.
+    """
+    executable = find_chromium() if executable is None else executable
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(user_data_dir),
-            executable_path=str(CHROMIUM),
+            executable_path=str(executable),
             headless=True,
             args=CHROMIUM_ARGS,
             viewport=VIEWPORT,

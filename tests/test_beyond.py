@@ -7,6 +7,8 @@ import pytest
 
 from digits_helpers import beyond
 
+pytestmark = pytest.mark.tensorflow  # beyond imports TensorFlow
+
 
 def test_shift_augment_adds_four_one_pixel_shifts_with_zero_fill():
     image = np.zeros((1, 3, 3), dtype=np.float32)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from digits_helpers import compare, results
+
+pytestmark = pytest.mark.tensorflow  # compare imports TensorFlow
 
 
 def test_mlp_fit_predict_retrains_the_best_params_on_any_split(split):

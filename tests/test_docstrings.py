@@ -12,6 +12,8 @@ from conftest import ROOT
 
 from digits_helpers.registry import STAGES
 
+pytestmark = pytest.mark.tensorflow  # imports every module the chapters use
+
 
 def _called_functions() -> set[tuple[str, str]]:
     """(module, function) for every ``module.function(...)`` the notebooks call."""

@@ -16,6 +16,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from digits_helpers.pipeline import LocalKernelManager
 
+pytestmark = pytest.mark.notebooks  # starts real kernels
+
 TCP_WARNING = "Kernel is running over TCP without encryption"
 PENDING_TASK = "Task was destroyed but it is pending"
 

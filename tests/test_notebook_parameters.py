@@ -15,6 +15,8 @@ from papermill.exceptions import PapermillExecutionError
 
 from digits_helpers.pipeline import LocalKernelManager
 
+pytestmark = pytest.mark.notebooks  # starts real kernels
+
 CHECK = "from digits_helpers import params\n\nparams.check_notebook_parameters(globals())"
 
 

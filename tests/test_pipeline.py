@@ -59,6 +59,7 @@ def _run(project, **overrides):
     return pipeline.run(parameters, name="trial", root=project, log=lambda message: None)
 
 
+@pytest.mark.notebooks
 def test_run_publishes_notebooks_and_results(project):
     report = _run(project)
     run_dir = project / "runs" / "trial"
@@ -70,6 +71,7 @@ def test_run_publishes_notebooks_and_results(project):
     assert (project / "runs" / "LATEST").read_text().strip() == "trial"
 
 
+@pytest.mark.notebooks
 def test_each_notebook_receives_only_the_parameters_it_declares(project):
     _run(project, cv=4)
     stage = json.loads((project / "runs" / "trial" / "sklearn.json").read_text())
@@ -79,6 +81,7 @@ def test_each_notebook_receives_only_the_parameters_it_declares(project):
     assert "cv = 4" in injected[0].source and "random_state" not in injected[0].source
 
 
+@pytest.mark.notebooks
 def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(project):
     _run(project)
     nb = nbformat.read(project / "runs" / "trial" / "01_preprocessing.ipynb", as_version=4)
@@ -87,12 +90,14 @@ def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(projec
     assert nb.cells[1].metadata["mystnb"]["code_prompt_show"] == "Show the parameters of this run"
 
 
+@pytest.mark.notebooks
 def test_unchanged_notebooks_are_reused_from_the_cache(project):
     _run(project)
     report = _run(project)
     assert all(step.cached for step in report.steps)
 
 
+@pytest.mark.notebooks
 def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(project):
     _run(project)
     report = _run(project, cv=5)
@@ -100,6 +105,7 @@ def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(proje
     assert executed == ["02_sklearn_search", "05_comparison"]
 
 
+@pytest.mark.notebooks
 def test_editing_a_notebook_reexecutes_it(project):
     _run(project)
     _write_notebook(
@@ -109,6 +115,7 @@ def test_editing_a_notebook_reexecutes_it(project):
     assert [s.name for s in report.steps if not s.cached] == ["03_keras_sweeps", "05_comparison"]
 
 
+@pytest.mark.notebooks
 def test_failed_run_names_the_notebook_and_keeps_the_earlier_run(project):
     _run(project)
     good = (project / "runs" / "trial" / "results.json").read_text()
@@ -138,6 +145,7 @@ def test_run_name_must_be_a_plain_folder_name(project, name):
         pipeline.run(resolve("quick"), name=name, root=project, log=lambda message: None)
 
 
+@pytest.mark.notebooks
 def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project):
     _run(project)
     path = project / "notebooks" / "02_sklearn_search.ipynb"
@@ -153,6 +161,7 @@ def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project
     assert published.cells[3].outputs, "the executed outputs come along with the new prose"
 
 
+@pytest.mark.notebooks
 def test_editing_only_tags_reuses_the_execution_with_the_new_tags(project):
     _run(project)
     path = project / "notebooks" / "03_keras_sweeps.ipynb"
@@ -170,6 +179,7 @@ def test_run_name_latest_is_reserved(project):
         pipeline.run(resolve("quick"), name="LATEST", root=project, log=lambda message: None)
 
 
+@pytest.mark.notebooks
 def test_incomplete_cache_entry_is_executed_again(project):
     _run(project)
     for meta in (project / "runs" / ".cache").glob("*/meta.json"):
@@ -200,6 +210,7 @@ def test_prune_cache_keeps_the_most_recently_used_and_the_protected(tmp_path):
     )
 
 
+@pytest.mark.notebooks
 def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     cache = project / "runs" / ".cache"
     stale = [_cache_entry(cache, f"{i:064x}", mtime=1_000 + i) for i in range(3)]

@@ -3,9 +3,10 @@
 A copy of the project in a temporary folder runs the five notebooks twice with the
 quick profile (the default split, ``quick``, and ``--set random_state=7``, ``seed7``)
 and builds the book of each run. The tests then read ``results.json``, try invalid
-parameters, and open every page of both books in Debian's Chromium. Everything is
-written in the copy, except full-page screenshots of the ``quick`` book, kept in
-``_build/browser-test/`` of this repository for a person to look at.
+parameters, and open every page of both books in a Chromium-family browser (the one
+``tests/find_browser.py`` finds). Everything is written in the copy, except full-page
+screenshots of the ``quick`` book, kept in ``_build/browser-test/`` of this repository
+for a person to look at.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
-from browser import CHROMIUM, chromium, serve, visit
+from browser import chromium, serve, visit
+from find_browser import BrowserNotFound, find_chromium
 from study import REPO, assert_succeeded, digits_book, run_study
 
 from digits_helpers import narrative
@@ -29,6 +31,8 @@ from digits_helpers.params import SCHEMA, resolve
 from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, STAGES, SVC
 from digits_helpers.values import jsonable
 
+# Every test here needs the quick study's runs; the browser tests also a browser.
+pytestmark = pytest.mark.notebooks
 SCREENSHOTS = REPO / "_build" / "browser-test"
 
 CHAPTERS = tuple(step.notebook for step in STAGES)
@@ -338,15 +342,22 @@ def _as_glued(value, spec: str | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium")
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+def browser_executable() -> Path:
+    """The browser to drive; asked for before the books, so that its absence fails fast."""
+    try:
+        return find_chromium()
+    except BrowserNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_executable, tmp_path_factory):
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), browser_executable) as context:
         yield context
 
 
 @pytest.fixture(scope="module", params=["quick", "seed7"])
-def rendered(request, books, browser):
+def rendered(request, browser_executable, books, browser):
     """Every page of one book as Chromium showed it; screenshots of the quick book."""
     book = books[request.param]
     if book.run == "quick":
@@ -373,11 +384,13 @@ def test_the_book_has_exactly_the_expected_pages(books):
         assert built == set(PAGES.values())
 
 
+@pytest.mark.browser
 def test_index_opens_the_introduction(rendered):
     book, base, visits, index = rendered
     assert index.url == f"{base}/book/intro.html"
 
 
+@pytest.mark.browser
 @every_page
 def test_every_figure_on_every_page_has_drawn(rendered, page):
     book, _, visits, _ = rendered
@@ -389,6 +402,7 @@ def test_every_figure_on_every_page_has_drawn(rendered, page):
         assert expected >= 1, f"{page} should have at least one figure"
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_request_nothing_outside_the_book(rendered, page):
     _, base, visits, _ = rendered
@@ -400,6 +414,7 @@ def test_pages_request_nothing_outside_the_book(rendered, page):
     assert outside == []
 
 
+@pytest.mark.browser
 @every_page
 def test_every_resource_a_page_loads_exists(rendered, page):
     _, _, visits, _ = rendered
@@ -412,6 +427,7 @@ def test_every_resource_a_page_loads_exists(rendered, page):
 KNOWN_SCRIPT_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_run_without_script_errors(rendered, page):
     _, _, visits, _ = rendered
@@ -419,6 +435,7 @@ def test_pages_run_without_script_errors(rendered, page):
     assert errors == []
 
 
+@pytest.mark.browser
 @every_page
 def test_pages_show_no_raw_glue_syntax_errors_or_stderr(rendered, page):
     _, _, visits, _ = rendered
@@ -430,6 +447,7 @@ def test_pages_show_no_raw_glue_syntax_errors_or_stderr(rendered, page):
     assert shown.error_outputs == 0
 
 
+@pytest.mark.browser
 @every_page
 def test_glued_numbers_match_results_json(rendered, page):
     book, _, visits, _ = rendered
