@@ -127,7 +127,18 @@ class StageResult:
 
 @dataclass
 class PreprocessingResult(StageResult):
-    """The dataset and its split (chapter 1)."""
+    """The dataset and its split (chapter 1).
+
+    Attributes
+    ----------
+    dataset : dict
+        The split's sizes, as :meth:`~digits_helpers.data.Split.summary`: ``name``,
+        ``n_samples``, ``n_features``, ``n_train``, ``n_test``, ``n_classes``,
+        ``image_shape`` and ``split_digest``.
+    class_counts : dict
+        :func:`~digits_helpers.data.count_table` by column: ``digit``, ``train``,
+        ``test`` and ``total``, each a list with one entry per class.
+    """
 
     stage: ClassVar[str] = "preprocessing"
     dataset: dict
@@ -150,7 +161,41 @@ class _OneModelResult(StageResult):
 
 @dataclass
 class SklearnResult(_OneModelResult):
-    """The scikit-learn search and its refitted best model (chapter 2)."""
+    """The scikit-learn search and its refitted best model (chapter 2).
+
+    Attributes
+    ----------
+    strategy : str
+        The search strategy, one of :data:`~digits_helpers.registry.SEARCH_STRATEGIES`.
+    best_params : dict
+        The best candidate's ``MLPClassifier`` arguments (layer sizes as lists).
+    best_cv_score : float
+        Its mean cross-validated accuracy, a fraction in [0, 1].
+    search_seconds : float
+        Wall-clock seconds of the whole search, the refit of the best included.
+    n_candidates : int
+        Distinct candidates evaluated.
+    n_fits : int
+        Cross-validation fits, the refit not counted.
+    ignored_params : dict
+        Grid arguments the solver ignores, left out of the search, with their values.
+    best_n_iter : int
+        Epochs the refitted best model trained.
+    grid_size : int
+        Combinations in the full grid, ignored arguments included.
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    max_iter : int
+        The cap on epochs of every fit.
+    test_accuracy : float
+        The refitted best model's accuracy on the test rows, a fraction.
+    test_predictions : list of int
+        Its predicted label of each test row.
+    loss_curve : list of float
+        Its training loss per epoch: the mean of the epoch's mini-batch losses
+        (cross-entropy plus L2 penalty).
+    """
 
     stage: ClassVar[str] = "sklearn"
     model: ClassVar[Model] = SKLEARN_MLP
@@ -173,7 +218,27 @@ class SklearnResult(_OneModelResult):
 
 @dataclass
 class KerasResult(_OneModelResult):
-    """The Keras sweep and the configuration chosen on validation (chapter 3)."""
+    """The Keras sweep and the configuration chosen on validation (chapter 3).
+
+    Attributes
+    ----------
+    hidden_units : list of int
+        Sizes of the MLP's hidden layers.
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    runs : list of dict
+        One per configuration, in order (:meth:`~digits_helpers.keras_sweep.KerasSweep.summaries`
+        with history): ``config``, ``test_accuracy``, ``test_loss``,
+        ``train_seconds``, ``final_val_accuracy`` and per-epoch ``history``.
+    best : dict
+        The configuration chosen on validation: ``index`` (0-based), ``model``
+        (1-based, as the book numbers it) and ``test_accuracy``.
+    train_seconds : float
+        Wall-clock seconds of training every configuration.
+    test_predictions : list of int
+        The chosen configuration's predicted label of each test row.
+    """
 
     stage: ClassVar[str] = "keras"
     model: ClassVar[Model] = KERAS_MLP
@@ -193,7 +258,20 @@ class KerasResult(_OneModelResult):
 
 @dataclass
 class BeyondResult(StageResult):
-    """The models beyond the MLP: one summary each, in registry order (chapter 4)."""
+    """The models beyond the MLP: one summary each, in registry order (chapter 4).
+
+    Attributes
+    ----------
+    models : list of dict
+        One :meth:`~digits_helpers.beyond.BeyondRun.summary` per model: ``name``,
+        ``test_accuracy`` (a fraction), ``train_seconds`` (wall-clock) and
+        ``details`` (the trainer's settings and choices).
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    test_predictions : dict
+        Model name -> predicted label of each test row.
+    """
 
     stage: ClassVar[str] = "beyond"
     models: list
@@ -214,7 +292,31 @@ class BeyondResult(StageResult):
 
 @dataclass
 class ComparisonResult(StageResult):
-    """The models side by side: one split, repeated splits and the tests (chapter 5)."""
+    """The models side by side: one split, repeated splits and the tests (chapter 5).
+
+    Attributes
+    ----------
+    repeat_seeds : list of int
+        The split seeds of the repeated-split comparison.
+    accuracies : dict
+        Model name -> test accuracy (a fraction) on each seed's split, in the order
+        of ``repeat_seeds``.
+    spread : dict
+        Model name -> ``mean``, ``std``, ``min`` and ``max`` of those accuracies.
+    mcnemar_p : float
+        Exact McNemar p-value of the scikit-learn MLP against the Keras MLP on the
+        default split.
+    mcnemar : dict
+        ``only_sklearn_correct`` and ``only_keras_correct``: test rows only that
+        model classifies correctly.
+    paired_t_p : float
+        Corrected resampled t-test p-value of the two MLPs over the repeated splits;
+        NaN when undefined.
+    default_split : list of dict
+        :func:`~digits_helpers.compare.accuracy_table`'s rows: ``model``,
+        ``accuracy``, ``ci_low``, ``ci_high`` (fractions), ``errors`` and
+        ``seconds``.
+    """
 
     stage: ClassVar[str] = "comparison"
     repeat_seeds: list
