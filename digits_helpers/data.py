@@ -18,7 +18,17 @@ from sklearn.model_selection import train_test_split
 
 @dataclass(frozen=True)
 class Dataset:
-    """Images scaled to [0, 1] with their labels."""
+    """Images scaled to [0, 1] with their labels.
+
+    Attributes
+    ----------
+    name : str
+        The dataset's name (``"digits"``).
+    images : numpy.ndarray
+        Shape ``(n_samples, height, width)``, float32 in [0, 1].
+    target : numpy.ndarray
+        Shape ``(n_samples,)``, the integer label of each image.
+    """
 
     name: str
     images: np.ndarray  # (n_samples, height, width), float32 in [0, 1]
@@ -37,7 +47,27 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split of one dataset; ``*_images`` keep the 2-D shape for plots."""
+    """A train/test split of one dataset; ``*_images`` keep the 2-D shape for plots.
+
+    Attributes
+    ----------
+    dataset : str
+        The dataset's name.
+    X_train, X_test : numpy.ndarray
+        Flat pixel rows, shape ``(n_train, n_features)`` and ``(n_test, n_features)``.
+    y_train, y_test : numpy.ndarray
+        Their labels.
+    image_shape : tuple of int
+        Height and width of one image.
+    test_size : float
+        Fraction of the rows held out for the test set.
+    random_state : int
+        Seed of the shuffle that made the split.
+    stratify : bool
+        Whether the class shares were kept equal in the two sets.
+    train_indices, test_indices : numpy.ndarray
+        Positions in the dataset of the training and test rows, in the split's order.
+    """
 
     dataset: str
     X_train: np.ndarray
@@ -67,7 +97,13 @@ class Split:
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
     def identity(self) -> dict:
-        """The parameters that define this split; equal identities mean equal rows."""
+        """The parameters that define this split; equal identities mean equal rows.
+
+        Returns
+        -------
+        dict
+            ``dataset``, ``test_size``, ``random_state`` and ``stratify``.
+        """
         return {
             "dataset": self.dataset,
             "test_size": self.test_size,
@@ -80,6 +116,11 @@ class Split:
 
         Integers only: it is the same on every machine, so a regression test can check
         it exactly. Another seed, test size or stratification gives another digest.
+
+        Returns
+        -------
+        str
+            The first 16 hexadecimal digits of the SHA-256 of the row indices.
         """
         sha = hashlib.sha256()
         for indices in (self.train_indices, self.test_indices):
@@ -88,7 +129,15 @@ class Split:
         return sha.hexdigest()[:16]
 
     def summary(self) -> dict:
-        """Sizes of the split, as stored in ``results.json``."""
+        """Sizes of the split, as stored in ``results.json``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``n_samples``, ``n_features``, ``n_train``, ``n_test``,
+            ``n_classes``, ``image_shape`` (a list) and ``split_digest``
+            (:meth:`digest`).
+        """
         return {
             "name": self.dataset,
             "n_samples": len(self.y_train) + len(self.y_test),
