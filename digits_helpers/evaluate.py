@@ -14,7 +14,17 @@ from digits_helpers.data import Dataset, Split, split_dataset
 
 @dataclass(frozen=True)
 class Interval:
-    """An accuracy and its confidence interval."""
+    """An accuracy and its confidence interval.
+
+    Attributes
+    ----------
+    accuracy : float
+        Fraction of the rows classified correctly, in [0, 1].
+    low, high : float
+        Bounds of the interval, fractions in [0, 1].
+    n : int
+        Number of rows.
+    """
 
     accuracy: float
     low: float
@@ -54,7 +64,15 @@ def accuracy_interval(y_true: np.ndarray, y_pred: np.ndarray, confidence: float 
 
 @dataclass(frozen=True)
 class McNemar:
-    """Exact McNemar test: do two classifiers err on the same test rows at the same rate?"""
+    """Exact McNemar test: do two classifiers err on the same test rows at the same rate?
+
+    Attributes
+    ----------
+    only_a_correct, only_b_correct : int
+        Test rows only the first (second) classifier got right.
+    p_value : float
+        Two-sided exact p-value.
+    """
 
     only_a_correct: int
     only_b_correct: int
