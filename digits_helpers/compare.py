@@ -300,7 +300,7 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Same rows and index; columns ``model``, ``test accuracy`` (``"98.33%"``) and
-        ``95 % interval`` (``"96.1% to 99.2%"``), as text.
+        the 95 % Wilson interval (``"96.1% to 99.2%"``), as text.
     """
     return pd.DataFrame(
         {
