@@ -22,7 +22,24 @@ FitPredict = Callable[[Split], np.ndarray]
 
 
 def mlp_fit_predict(best_params: Mapping, *, max_iter: int, seed: int) -> FitPredict:
-    """The search's best ``MLPClassifier``, trained from scratch on a split."""
+    """The search's best ``MLPClassifier``, trained from scratch on a split.
+
+    Parameters
+    ----------
+    best_params : Mapping
+        The search's best arguments as stored in ``results.json`` (layer sizes as
+        lists; turned back into tuples).
+    max_iter : int
+        Maximum number of epochs, as in the search.
+    seed : int
+        The network's ``random_state``.
+
+    Returns
+    -------
+    callable
+        ``fit_predict(split)``: trains on the split's training rows and returns the
+        predicted label of each test row.
+    """
     params = {
         k: v[0] for k, v in grid_from_params({k: [v] for k, v in best_params.items()}).items()
     }
@@ -39,7 +56,28 @@ def keras_fit_predict(
 ) -> FitPredict:
     """The sweep's chosen Keras configuration, trained from scratch on a split.
 
-    With ``shifted``, trained on shift-augmented digits as in the beyond-the-MLP chapter.
+    Parameters
+    ----------
+    config : Mapping
+        ``validation_split``, ``learning_rate``, ``batch_size`` and ``epochs``.
+    hidden_units : Sequence of int
+        Sizes of the hidden layers.
+    seed : int
+        Seed of the initial weights and of the shuffles.
+    shifted : bool, default=False
+        Train on shift-augmented digits, as in the beyond-the-MLP chapter.
+
+    Returns
+    -------
+    callable
+        ``fit_predict(split)``: trains on the split's training rows (the last
+        ``validation_split`` of them held out, unused for the prediction) and returns
+        the predicted label of each test row.
+
+    Raises
+    ------
+    ValueError
+        When called, if ``config`` is not a valid configuration.
     """
 
     def fit_predict(split: Split) -> np.ndarray:
@@ -62,7 +100,22 @@ def keras_fit_predict(
 
 
 def cnn_fit_predict(details: Mapping, *, seed: int) -> FitPredict:
-    """The CNN with the settings of the beyond-the-MLP chapter."""
+    """The CNN with the settings of the beyond-the-MLP chapter.
+
+    Parameters
+    ----------
+    details : Mapping
+        The CNN's ``details`` in the beyond-the-MLP record: ``epochs``,
+        ``batch_size``, ``learning_rate`` and ``augment``.
+    seed : int
+        Seed of the initial weights.
+
+    Returns
+    -------
+    callable
+        ``fit_predict(split)``: trains on the split's training images and returns
+        the predicted label of each test image.
+    """
 
     def fit_predict(split: Split) -> np.ndarray:
         return beyond.train_cnn(
@@ -78,7 +131,19 @@ def cnn_fit_predict(details: Mapping, *, seed: int) -> FitPredict:
 
 
 def svc_fit_predict(best_params: Mapping) -> FitPredict:
-    """The tuned SVC's ``C`` and ``gamma``, trained on a split."""
+    """The tuned SVC's ``C`` and ``gamma``, trained on a split.
+
+    Parameters
+    ----------
+    best_params : Mapping
+        ``C`` and ``gamma`` chosen by :func:`digits_helpers.beyond.tune_svc`.
+
+    Returns
+    -------
+    callable
+        ``fit_predict(split)``: trains on the split's training rows (no new search)
+        and returns the predicted label of each test row.
+    """
     return lambda split: beyond.fit_svc(split, C=best_params["C"], gamma=best_params["gamma"])
 
 
@@ -90,7 +155,27 @@ def repeated_scores(
     test_size: float,
     stratify: bool,
 ) -> dict[str, list[float]]:
-    """Test accuracy of every model on every seed's split (same splits for all models)."""
+    """Test accuracy of every model on every seed's split (same splits for all models).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The rows to split.
+    predictors : Mapping of str to callable
+        Model name -> ``fit_predict(split)``, as made by :func:`chosen_predictors`.
+    seeds : Sequence of int
+        One split seed (``random_state``) per repetition.
+    test_size : float
+        Fraction of the rows held out in every split, strictly between 0 and 1.
+    stratify : bool
+        Keep each class's share equal in training and test rows.
+
+    Returns
+    -------
+    dict of str to list of float
+        Model name -> test accuracy (fraction in [0, 1]) on each seed's split, in the
+        order of ``seeds``; models in the order of ``predictors``.
+    """
     return {
         name: repeated_split_accuracies(
             dataset, fit_predict, seeds, test_size=test_size, stratify=stratify
@@ -142,8 +227,18 @@ def stage_predictions(stages: Mapping[str, StageResult]) -> dict[str, np.ndarray
 def stage_costs(stages: Mapping[str, StageResult]) -> dict[str, float]:
     """Wall seconds each model in ``stages`` cost to choose and train, by model name.
 
-    A whole search for the scikit-learn MLP, every configuration for the Keras sweeps;
-    in the registry's order, as :func:`stage_predictions`.
+    Parameters
+    ----------
+    stages : Mapping of str to StageResult
+        The records of the chapters that chose the models.
+
+    Returns
+    -------
+    dict of str to float
+        Model name -> wall-clock seconds, in the registry's order as
+        :func:`stage_predictions`: the whole search for the scikit-learn MLP, every
+        configuration for the Keras sweeps, the search for the SVC, the training
+        for the CNN.
     """
     return _in_registry_order({k: v for r in stages.values() for k, v in r.costs().items()})
 
@@ -155,7 +250,25 @@ def _in_registry_order(by_name: Mapping[str, Any]) -> dict[str, Any]:
 def accuracy_table(
     y_test: np.ndarray, predictions: Mapping[str, np.ndarray], costs: Mapping[str, float]
 ) -> pd.DataFrame:
-    """Accuracy, 95 % Wilson interval and cost per model, indexed by model name."""
+    """Accuracy, 95 % Wilson interval and cost per model, indexed by model name.
+
+    Parameters
+    ----------
+    y_test : numpy.ndarray
+        True labels of the test rows.
+    predictions : Mapping of str to numpy.ndarray
+        Model name -> predicted label of each test row.
+    costs : Mapping of str to float
+        Model name -> wall-clock seconds, as :func:`stage_costs`; a model without
+        one gets NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, in the order of ``predictions``, indexed by its name;
+        columns ``model``, ``accuracy``, ``ci_low``, ``ci_high`` (fractions in
+        [0, 1]), ``errors`` (wrong test rows) and ``seconds``.
+    """
     rows = []
     for name, predicted in predictions.items():
         interval = accuracy_interval(y_test, predicted)
@@ -177,6 +290,17 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
 
     No timings (they vary run to run) and no error counts: every number in it is a
     percentage, which the regression tests compare within a measured tolerance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As returned by :func:`accuracy_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same rows and index; columns ``model``, ``test accuracy`` (``"98.33%"``) and
+        the 95 % Wilson interval (``"96.1% to 99.2%"``), as text.
     """
     return pd.DataFrame(
         {
@@ -191,7 +315,20 @@ def format_accuracy_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_spread_table(spread: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
-    """Mean, standard deviation and range of repeated-split accuracies, as percentages."""
+    """Mean, standard deviation and range of repeated-split accuracies, as percentages.
+
+    Parameters
+    ----------
+    spread : Mapping of str to Mapping
+        Model name -> ``mean``, ``std``, ``min`` and ``max`` accuracies (fractions),
+        as :func:`~digits_helpers.evaluate.mean_and_spread` returns them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, in the order of ``spread``; columns ``model``, ``mean``,
+        ``sd``, ``min`` and ``max``, as text such as ``"98.33%"``.
+    """
     return pd.DataFrame(
         {
             "model": list(spread),

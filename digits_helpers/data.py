@@ -18,7 +18,17 @@ from sklearn.model_selection import train_test_split
 
 @dataclass(frozen=True)
 class Dataset:
-    """Images scaled to [0, 1] with their labels."""
+    """Images scaled to [0, 1] with their labels.
+
+    Attributes
+    ----------
+    name : str
+        The dataset's name (``"digits"``).
+    images : numpy.ndarray
+        Shape ``(n_samples, height, width)``, float32 in [0, 1].
+    target : numpy.ndarray
+        Shape ``(n_samples,)``, the integer label of each image.
+    """
 
     name: str
     images: np.ndarray  # (n_samples, height, width), float32 in [0, 1]
@@ -37,7 +47,27 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split of one dataset; ``*_images`` keep the 2-D shape for plots."""
+    """A train/test split of one dataset; ``*_images`` keep the 2-D shape for plots.
+
+    Attributes
+    ----------
+    dataset : str
+        The dataset's name.
+    X_train, X_test : numpy.ndarray
+        Flat pixel rows, shape ``(n_train, n_features)`` and ``(n_test, n_features)``.
+    y_train, y_test : numpy.ndarray
+        Their labels.
+    image_shape : tuple of int
+        Height and width of one image.
+    test_size : float
+        Fraction of the rows held out for the test set.
+    random_state : int
+        Seed of the shuffle that made the split.
+    stratify : bool
+        Whether the class shares were kept equal in the two sets.
+    train_indices, test_indices : numpy.ndarray
+        Positions in the dataset of the training and test rows, in the split's order.
+    """
 
     dataset: str
     X_train: np.ndarray
@@ -67,7 +97,13 @@ class Split:
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
     def identity(self) -> dict:
-        """The parameters that define this split; equal identities mean equal rows."""
+        """The parameters that define this split; equal identities mean equal rows.
+
+        Returns
+        -------
+        dict
+            ``dataset``, ``test_size``, ``random_state`` and ``stratify``.
+        """
         return {
             "dataset": self.dataset,
             "test_size": self.test_size,
@@ -80,6 +116,11 @@ class Split:
 
         Integers only: it is the same on every machine, so a regression test can check
         it exactly. Another seed, test size or stratification gives another digest.
+
+        Returns
+        -------
+        str
+            The first 16 hexadecimal digits of the SHA-256 of the row indices.
         """
         sha = hashlib.sha256()
         for indices in (self.train_indices, self.test_indices):
@@ -88,7 +129,15 @@ class Split:
         return sha.hexdigest()[:16]
 
     def summary(self) -> dict:
-        """Sizes of the split, as stored in ``results.json``."""
+        """Sizes of the split, as stored in ``results.json``.
+
+        Returns
+        -------
+        dict
+            ``name``, ``n_samples``, ``n_features``, ``n_train``, ``n_test``,
+            ``n_classes``, ``image_shape`` (a list) and ``split_digest``
+            (:meth:`digest`).
+        """
         return {
             "name": self.dataset,
             "n_samples": len(self.y_train) + len(self.y_test),
@@ -106,9 +155,20 @@ def load_dataset(name: str = "digits") -> Dataset:
 
     Parameters
     ----------
-    name
+    name : {"digits"}, default="digits"
         ``"digits"``: scikit-learn's 1,797 8x8 digits, shipped with the package
         (no download).
+
+    Returns
+    -------
+    Dataset
+        ``images`` of shape ``(n_samples, height, width)``, float32 in [0, 1]
+        (``(1797, 8, 8)`` for the digits), and ``target``, the int64 label of each.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known dataset.
     """
     if name != "digits":
         raise ValueError(f"dataset must be 'digits' (got {name!r})")
@@ -121,7 +181,30 @@ def load_dataset(name: str = "digits") -> Dataset:
 def split_dataset(
     dataset: Dataset, *, test_size: float = 0.2, random_state: int = 42, stratify: bool = False
 ) -> Split:
-    """Split rows into train and test sets (80/20, seed 42, unstratified by default)."""
+    """Split rows into train and test sets (80/20, seed 42, unstratified by default).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The images and labels to split.
+    test_size : float, default=0.2
+        Fraction of the rows held out for the test set, strictly between 0 and 1.
+    random_state : int, default=42
+        Seed of the shuffle that assigns rows to the two sets.
+    stratify : bool, default=False
+        Keep each class's share equal in the two sets.
+
+    Returns
+    -------
+    Split
+        Flat pixel rows and labels of both sets, the indices of their rows in
+        ``dataset``, and the parameters that made them.
+
+    Raises
+    ------
+    ValueError
+        If ``test_size`` is not strictly between 0 and 1.
+    """
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be strictly between 0 and 1 (got {test_size!r})")
     X_train, X_test, y_train, y_test, train_indices, test_indices = train_test_split(
@@ -154,19 +237,70 @@ def load_split(
     random_state: int = 42,
     stratify: bool = False,
 ) -> Split:
-    """The one function every notebook uses to get its data."""
+    """The one function every notebook uses to get its data.
+
+    :func:`load_dataset` followed by :func:`split_dataset`: the same parameters give
+    the same rows.
+
+    Parameters
+    ----------
+    dataset : {"digits"}, default="digits"
+        The dataset's name.
+    test_size : float, default=0.2
+        Fraction of the rows held out for the test set, strictly between 0 and 1.
+    random_state : int, default=42
+        Seed of the shuffle that assigns rows to the two sets.
+    stratify : bool, default=False
+        Keep each class's share equal in the two sets.
+
+    Returns
+    -------
+    Split
+        The train and test rows of the dataset.
+
+    Raises
+    ------
+    ValueError
+        If ``dataset`` is unknown or ``test_size`` is out of range.
+    """
     return split_dataset(
         load_dataset(dataset), test_size=test_size, random_state=random_state, stratify=stratify
     )
 
 
 def class_counts(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """How many rows each class has."""
+    """How many rows each class has.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Non-negative integer labels, shape ``(n_rows,)``.
+    n_classes : int
+        Minimum length of the result, so that a class absent from ``labels`` counts 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Count of label ``k`` at index ``k``; ``max(n_classes, labels.max() + 1)``
+        entries.
+    """
     return np.bincount(labels, minlength=n_classes)
 
 
 def count_table(split: Split) -> pd.DataFrame:
-    """Digits per class in the training and test sets."""
+    """Digits per class in the training and test sets.
+
+    Parameters
+    ----------
+    split : Split
+        The train/test split to count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class, ``0`` to ``n_classes - 1``; columns ``digit``, ``train``,
+        ``test`` and ``total`` (counts of rows).
+    """
     train = class_counts(split.y_train, split.n_classes)
     test = class_counts(split.y_test, split.n_classes)
     return pd.DataFrame(

@@ -14,7 +14,17 @@ from digits_helpers.data import Dataset, Split, split_dataset
 
 @dataclass(frozen=True)
 class Interval:
-    """An accuracy and its confidence interval."""
+    """An accuracy and its confidence interval.
+
+    Attributes
+    ----------
+    accuracy : float
+        Fraction of the rows classified correctly, in [0, 1].
+    low, high : float
+        Bounds of the interval, fractions in [0, 1].
+    n : int
+        Number of rows.
+    """
 
     accuracy: float
     low: float
@@ -23,7 +33,26 @@ class Interval:
 
 
 def accuracy_interval(y_true: np.ndarray, y_pred: np.ndarray, confidence: float = 0.95) -> Interval:
-    """Test accuracy with a Wilson score interval (sound near 100 %, unlike the normal one)."""
+    """Test accuracy with a Wilson score interval (sound near 100 %, unlike the normal one).
+
+    Parameters
+    ----------
+    y_true, y_pred : numpy.ndarray
+        True and predicted labels of the test rows, 1-D, same non-zero length.
+    confidence : float, default=0.95
+        Confidence level of the interval, in (0, 1).
+
+    Returns
+    -------
+    Interval
+        ``accuracy`` (fraction correct), ``low`` and ``high`` (the interval's bounds,
+        fractions in [0, 1]) and ``n`` (number of test rows).
+
+    Raises
+    ------
+    ValueError
+        If the arrays are empty, not 1-D or of different lengths.
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
         raise ValueError("y_true and y_pred must be non-empty 1-D arrays of the same length")
@@ -35,7 +64,15 @@ def accuracy_interval(y_true: np.ndarray, y_pred: np.ndarray, confidence: float 
 
 @dataclass(frozen=True)
 class McNemar:
-    """Exact McNemar test: do two classifiers err on the same test rows at the same rate?"""
+    """Exact McNemar test: do two classifiers err on the same test rows at the same rate?
+
+    Attributes
+    ----------
+    only_a_correct, only_b_correct : int
+        Test rows only the first (second) classifier got right.
+    p_value : float
+        Two-sided exact p-value.
+    """
 
     only_a_correct: int
     only_b_correct: int
@@ -43,7 +80,26 @@ class McNemar:
 
 
 def mcnemar_exact(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> McNemar:
-    """Two-sided exact binomial test on the rows where exactly one classifier is right."""
+    """Two-sided exact binomial test on the rows where exactly one classifier is right.
+
+    Parameters
+    ----------
+    y_true : numpy.ndarray
+        True labels of the test rows.
+    pred_a, pred_b : numpy.ndarray
+        The two classifiers' predictions for the same rows, same shape as ``y_true``.
+
+    Returns
+    -------
+    McNemar
+        ``only_a_correct`` and ``only_b_correct`` (counts of rows) and ``p_value``,
+        which is 1.0 when no row has exactly one classifier right.
+
+    Raises
+    ------
+    ValueError
+        If the three arrays differ in shape.
+    """
     y_true, pred_a, pred_b = (np.asarray(a) for a in (y_true, pred_a, pred_b))
     if not y_true.shape == pred_a.shape == pred_b.shape:
         raise ValueError("y_true, pred_a and pred_b must have the same shape")
@@ -56,12 +112,37 @@ def mcnemar_exact(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) ->
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
-    """Confusion matrix with a row and a column for every class."""
+    """Confusion matrix with a row and a column for every class.
+
+    Parameters
+    ----------
+    y_true, y_pred : numpy.ndarray
+        True and predicted labels of the test rows.
+    n_classes : int
+        Number of classes; labels are ``0`` to ``n_classes - 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_classes, n_classes)``: entry ``[i, j]`` counts the rows of true
+        class ``i`` predicted as ``j``, even for a class that never occurs.
+    """
     return confusion_matrix(y_true, y_pred, labels=np.arange(n_classes))
 
 
 def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Indices of the test rows a model got wrong."""
+    """Indices of the test rows a model got wrong.
+
+    Parameters
+    ----------
+    y_true, y_pred : numpy.ndarray
+        True and predicted labels, same length.
+
+    Returns
+    -------
+    numpy.ndarray
+        Positions (0-based, increasing) where ``y_pred`` differs from ``y_true``.
+    """
     return np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
 
 
@@ -75,8 +156,25 @@ def repeated_split_accuracies(
 ) -> list[float]:
     """Test accuracy of ``fit_predict`` on one fresh split per seed.
 
-    ``fit_predict`` trains on ``split.X_train`` and returns predictions for
-    ``split.X_test``; the seeds change only the split.
+    Parameters
+    ----------
+    dataset : Dataset
+        The rows to split.
+    fit_predict : callable
+        ``fit_predict(split)`` trains on ``split.X_train`` and returns predictions
+        for ``split.X_test``; its own seed stays fixed, only the split changes.
+    seeds : Sequence of int
+        One ``random_state`` of :func:`~digits_helpers.data.split_dataset` per split.
+    test_size : float, default=0.2
+        Fraction of the rows held out in every split.
+    stratify : bool, default=False
+        Keep each class's share equal in training and test rows.
+
+    Returns
+    -------
+    list of float
+        Test accuracy (fraction in [0, 1]) on each seed's split, in the order of
+        ``seeds``.
     """
     scores = []
     for seed in seeds:
@@ -87,7 +185,19 @@ def repeated_split_accuracies(
 
 
 def mean_and_spread(scores: Sequence[float]) -> dict[str, float]:
-    """Mean, sample standard deviation, minimum and maximum of repeated scores."""
+    """Mean, sample standard deviation, minimum and maximum of repeated scores.
+
+    Parameters
+    ----------
+    scores : Sequence of float
+        At least one score, such as the accuracies of :func:`repeated_split_accuracies`.
+
+    Returns
+    -------
+    dict of str to float
+        ``mean``, ``std`` (with ``ddof=1``; 0.0 for a single score), ``min`` and
+        ``max``, in the scores' units.
+    """
     values = np.asarray(scores, dtype=float)
     return {
         "mean": float(values.mean()),
@@ -104,9 +214,27 @@ def paired_t_test(
 
     Repeated random splits share most of their training rows, so the per-split
     differences are correlated and a plain paired t-test is far too optimistic. The
-    correction inflates the variance by ``n_test / n_train``. Returns NaN when the
-    difference is the same on every split (the test is undefined), 1.0 when the two
-    models score the same everywhere.
+    correction inflates the variance by ``n_test / n_train``.
+
+    Parameters
+    ----------
+    scores_a, scores_b : Sequence of float
+        The two models' scores on the same splits, in the same order; at least two.
+    test_fraction : float
+        Fraction of the rows each split held out for testing (``n_test / n``),
+        strictly between 0 and 1.
+
+    Returns
+    -------
+    float
+        The p-value; 1.0 when the two models score the same on every split, NaN when
+        they differ by the same nonzero amount on every split (the test is undefined).
+
+    Raises
+    ------
+    ValueError
+        If the score lists differ in length or hold fewer than two splits, or if
+        ``test_fraction`` is out of range.
     """
     a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or len(a) < 2:

@@ -240,6 +240,11 @@ def seed_keras(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow and make TensorFlow's ops deterministic.
 
     The same seed then gives bit-identical weights and results on the same machine.
+
+    Parameters
+    ----------
+    seed : int
+        Passed to ``keras.utils.set_random_seed``.
     """
     _enable_determinism()
     keras.utils.set_random_seed(int(seed))
@@ -388,7 +393,20 @@ def train_configuration(
 
 
 def layer_table(model: keras.Model) -> pd.DataFrame:
-    """One row per layer: its name, output width, activation and number of weights."""
+    """One row per layer: its name, output width, activation and number of weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model, such as :func:`build_mlp`'s.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``layer`` (Keras' name), ``units`` (``""`` for a layer without
+        units), ``activation`` (``""`` for a layer without one) and ``weights``
+        (its number of parameters), then a ``total`` row with the model's.
+    """
     rows = []
     for layer in model.layers:
         activation = getattr(layer, "activation", None)

@@ -179,6 +179,17 @@ def rounded_table(table: pd.DataFrame) -> pd.DataFrame:
     Timings vary from run to run; the accuracies move within a few tenths of a point
     with the CPU's floating-point kernels (the nbval tolerance covers them); losses
     are shown in the training curves instead.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :meth:`KerasSweep.table` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model`` (from 1), ``val accuracy`` (last epoch) and
+        ``test accuracy``, the accuracies as text such as ``"98.33%"``.
     """
     return pd.DataFrame(
         {

@@ -16,7 +16,18 @@ from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SVC
 
 
 def plain(markdown: str) -> str:
-    """Markdown prose without emphasis or code marks, for gluing into another page's text."""
+    """Markdown prose without emphasis or code marks, for gluing into another page's text.
+
+    Parameters
+    ----------
+    markdown : str
+        Text from one of this module's functions.
+
+    Returns
+    -------
+    str
+        The text with every ``**`` and backtick removed.
+    """
     return markdown.replace("**", "").replace("`", "")
 
 
@@ -27,7 +38,27 @@ def _versus_target(accuracy: float, target: float) -> str:
 
 
 def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float) -> str:
-    """What the MLPClassifier search found, in two short paragraphs."""
+    """What the MLPClassifier search found, in two short paragraphs.
+
+    A third says which grid arguments were left out because the solver ignores them.
+
+    Parameters
+    ----------
+    sklearn : Mapping
+        The search's summary (:meth:`digits_helpers.search.SearchResult.summary`):
+        ``n_candidates``, ``n_fits``, ``strategy``, ``search_seconds``,
+        ``best_cv_score``, ``best_params``, ``best_n_iter`` and optionally
+        ``ignored_params``.
+    test_accuracy : float
+        The refitted best model's test accuracy, a fraction.
+    target : float
+        The accuracy the study aims for, a fraction.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     ignored = sklearn.get("ignored_params") or {}
     lines = [
         f"The search evaluated {sklearn['n_candidates']} candidates "
@@ -51,7 +82,27 @@ def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float) 
 
 
 def sweep_conclusion(runs: Sequence[Mapping], best_index: int, *, target: float) -> str:
-    """What the Keras sweep found."""
+    """What the Keras sweep found.
+
+    How many configurations reach the target, and the test accuracy of the one chosen
+    on validation; a last paragraph warns when another has the top test accuracy.
+
+    Parameters
+    ----------
+    runs : Sequence of Mapping
+        One summary per configuration (:meth:`digits_helpers.keras_sweep.KerasSweep.summaries`),
+        each with ``test_accuracy`` and ``config`` (``learning_rate``,
+        ``batch_size``, ``epochs``).
+    best_index : int
+        0-based index of the configuration chosen on validation.
+    target : float
+        The accuracy the study aims for, a fraction.
+
+    Returns
+    -------
+    str
+        Markdown; models are numbered from 1.
+    """
     accuracies = [r["test_accuracy"] for r in runs]
     above = sum(a >= target for a in accuracies)
     best = runs[best_index]
@@ -87,7 +138,32 @@ def comparison_conclusion(
     n_test: int,
     alpha: float = 0.05,
 ) -> str:
-    """The verdict on the two MLPs, worded by what the two tests allow."""
+    """The verdict on the two MLPs, worded by what the two tests allow.
+
+    Parameters
+    ----------
+    sklearn_accuracy, keras_accuracy : float
+        The two MLPs' test accuracies on the default split, fractions.
+    mcnemar_p : float
+        McNemar's exact p-value on the default split.
+    sklearn_repeated, keras_repeated : Mapping of str to float
+        Their repeated-split ``mean`` and ``std`` accuracies, as
+        :func:`~digits_helpers.evaluate.mean_and_spread` returns them.
+    paired_p : float
+        The corrected resampled t-test's p-value; NaN when undefined.
+    n_seeds : int
+        Number of repeated splits.
+    n_test : int
+        Number of test digits in the default split.
+    alpha : float, default=0.05
+        Significance level of both tests.
+
+    Returns
+    -------
+    str
+        Markdown, three paragraphs: the default split and McNemar's test, the
+        repeated splits and the t-test, and the conclusion they allow together.
+    """
     diff = keras_accuracy - sklearn_accuracy
     leader = "Keras" if diff > 0 else "scikit-learn"
     if diff == 0:
@@ -145,7 +221,24 @@ def _article(digit: int) -> str:
 
 
 def confusion_summary(cm, *, top: int = 3) -> str:
-    """The most frequent mistakes in a confusion matrix, as a sentence."""
+    """The most frequent mistakes in a confusion matrix, as a sentence.
+
+    Parameters
+    ----------
+    cm : array-like
+        Square confusion matrix, true class by row and predicted class by column,
+        as from :func:`~digits_helpers.evaluate.confusion`.
+    top : int, default=3
+        How many of the most frequent confusions to name (ties: lower true class,
+        then lower predicted class first).
+
+    Returns
+    -------
+    str
+        The number of mistakes and the most frequent ones; also the digit missed
+        most often, when a single digit is missed more than once and more than
+        any other.
+    """
     cm = np.asarray(cm)
     errors = cm.sum() - np.trace(cm)
     if errors == 0:
@@ -169,8 +262,21 @@ def confusion_summary(cm, *, top: int = 3) -> str:
 def beyond_conclusion(models: Sequence[Mapping], *, target: float, mlp_target: float) -> str:
     """How each model of the beyond-the-MLP chapter did against the chapter's goals.
 
-    ``target`` is for the best model, ``mlp_target`` for the MLP trained on shifted
-    digits (when it is among ``models``).
+    Parameters
+    ----------
+    models : Sequence of Mapping
+        At least one model summary (:meth:`digits_helpers.beyond.BeyondRun.summary`)
+        with ``name``, ``test_accuracy`` (a fraction) and ``train_seconds``.
+    target : float
+        The goal for the best of the models, a fraction.
+    mlp_target : float
+        The goal for the MLP trained on shifted digits, a fraction; used only when
+        that model is among ``models``.
+
+    Returns
+    -------
+    str
+        Markdown, one paragraph.
     """
     scores = [
         f"the {m['name']} {pct(m['test_accuracy'])} ({m['train_seconds']:.1f} s)" for m in models
@@ -192,7 +298,20 @@ def beyond_conclusion(models: Sequence[Mapping], *, target: float, mlp_target: f
 
 
 def interval_summary(table) -> str:
-    """Whether the accuracy intervals of the models on one split overlap."""
+    """Whether the accuracy intervals of the models on one split overlap.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`digits_helpers.compare.accuracy_table` returns it: indexed by model
+        name, with ``accuracy``, ``ci_low`` and ``ci_high``.
+
+    Returns
+    -------
+    str
+        Markdown naming the most accurate model and the models whose interval's
+        upper bound reaches its accuracy.
+    """
     best = table["accuracy"].idxmax()
     overlapping = [
         name
@@ -217,7 +336,21 @@ def interval_summary(table) -> str:
 
 
 def target_verdict(accuracies: Mapping[str, float], *, target: float) -> str:
-    """Which of the MLPs reach the target on the common test split."""
+    """Which of the MLPs reach the target on the common test split.
+
+    Parameters
+    ----------
+    accuracies : Mapping of str to float
+        The two library MLPs' names -> test accuracies, fractions; the wording
+        assumes two.
+    target : float
+        The accuracy an MLP must reach, a fraction.
+
+    Returns
+    -------
+    str
+        A short answer, then each model's accuracy and the target.
+    """
     reached = [name for name, accuracy in accuracies.items() if accuracy >= target]
     if len(reached) == len(accuracies):
         answer = "Yes, with either library."
@@ -235,6 +368,18 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
     The MLPs are the two libraries' MLPs and, when it was run, the Keras MLP trained on
     shifted digits. A second sentence sets the shifted sweep beside the plain one; their
     validation choices may pick different configurations, so it compares procedures.
+
+    Parameters
+    ----------
+    spread : Mapping of str to Mapping
+        Model name -> its repeated-split ``mean`` and ``std`` accuracies (fractions),
+        as :func:`~digits_helpers.evaluate.mean_and_spread` returns them; at least one
+        MLP and one other model.
+
+    Returns
+    -------
+    str
+        Markdown, one paragraph.
     """
     mlps = [m.name for m in MODELS if m.is_mlp and m.name in spread]
     best_mlp = max(mlps, key=lambda name: spread[name]["mean"])

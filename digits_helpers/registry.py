@@ -45,7 +45,24 @@ STAGE_KEYS = tuple(stage.key for stage in STAGES)
 
 
 def stage(key: str) -> Stage:
-    """The stage named ``key``; a ``ValueError`` lists the known ones."""
+    """The stage named ``key``; a ``ValueError`` lists the known ones.
+
+    Parameters
+    ----------
+    key : str
+        One of :data:`STAGE_KEYS`: ``"preprocessing"``, ``"sklearn"``, ``"keras"``,
+        ``"beyond"`` or ``"comparison"``.
+
+    Returns
+    -------
+    Stage
+        Its notebook and the stages it reads.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` names no stage.
+    """
     for candidate in STAGES:
         if candidate.key == key:
             return candidate
@@ -86,7 +103,22 @@ BEYOND_MODELS: tuple[Model, ...] = tuple(m for m in MODELS if m.stage == "beyond
 
 
 def model(name: str) -> Model:
-    """The model called ``name`` in the book; a ``ValueError`` lists the known ones."""
+    """The model called ``name`` in the book; a ``ValueError`` lists the known ones.
+
+    Parameters
+    ----------
+    name : str
+        A :attr:`Model.name` of :data:`MODELS`, such as ``"sklearn MLP"``.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ValueError
+        If no model has that name.
+    """
     for candidate in MODELS:
         if candidate.name == name:
             return candidate

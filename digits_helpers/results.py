@@ -41,7 +41,20 @@ VERSIONED_PACKAGES = (
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON next to ``path`` and rename it into place (all or nothing)."""
+    """Write JSON next to ``path`` and rename it into place (all or nothing).
+
+    Parameters
+    ----------
+    path : Path
+        The file to write; missing parent folders are created.
+    data : Any
+        The content; NumPy values, tuples and paths are converted to plain JSON.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -57,17 +70,63 @@ def write_json_atomic(path: Path, data: Any) -> Path:
 
 
 def stage_path(run_dir: Path | str, key: str) -> Path:
-    """Where a stage's results live inside a run directory."""
+    """Where a stage's results live inside a run directory.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder.
+    key : str
+        A stage name of :data:`~digits_helpers.registry.STAGE_KEYS`.
+
+    Returns
+    -------
+    Path
+        ``<run_dir>/<key>.json``.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` names no stage.
+    """
     return Path(run_dir) / f"{stage(key).key}.json"
 
 
 def save_stage(run_dir: Path | str, key: str, payload: Mapping[str, Any]) -> None:
-    """Save one stage's results (atomically) into ``run_dir``."""
+    """Save one stage's results (atomically) into ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder, created if missing.
+    key : str
+        The stage's name.
+    payload : Mapping
+        The stage's results, JSON-ready (or NumPy values).
+    """
     write_json_atomic(stage_path(run_dir, key), payload)
 
 
 def load_stage(run_dir: Path | str, key: str) -> dict:
-    """Read one stage's results; say which notebook to run when they are missing."""
+    """Read one stage's results; say which notebook to run when they are missing.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder.
+    key : str
+        The stage's name.
+
+    Returns
+    -------
+    dict
+        The stage file's content.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the stage has not saved its results in ``run_dir``, naming its notebook.
+    """
     path = stage_path(run_dir, key)
     if not path.exists():
         raise FileNotFoundError(
@@ -84,7 +143,13 @@ class StageResult:
     stage: ClassVar[str]
 
     def to_json(self) -> dict:
-        """The record as plain JSON values (arrays as lists)."""
+        """The record as plain JSON values (arrays as lists).
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
         return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
@@ -95,6 +160,11 @@ class StageResult:
         ----------
         data : Mapping
             A stage file's or a ``results.json`` section's content.
+
+        Returns
+        -------
+        StageResult
+            An instance of the class it is called on; extra keys are ignored.
 
         Raises
         ------
@@ -108,26 +178,74 @@ class StageResult:
         return cls(**{name: data[name] for name in names})
 
     def save(self, run_dir: Path | str) -> None:
-        """Write the record to ``<run_dir>/<stage>.json``, atomically."""
+        """Write the record to ``<run_dir>/<stage>.json``, atomically.
+
+        Parameters
+        ----------
+        run_dir : Path or str
+            The run's folder, created if missing.
+        """
         save_stage(run_dir, self.stage, self.to_json())
 
     @classmethod
     def load(cls, run_dir: Path | str):
-        """Read the record a notebook saved in ``run_dir``."""
+        """Read the record a notebook saved in ``run_dir``.
+
+        Parameters
+        ----------
+        run_dir : Path or str
+            The run's folder.
+
+        Returns
+        -------
+        StageResult
+            An instance of the class it is called on.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the stage's file is missing.
+        ValueError
+            If the file lacks one of the record's fields.
+        """
         return cls.from_json(load_stage(run_dir, cls.stage))
 
     def predictions(self) -> dict[str, np.ndarray]:
-        """Each model this stage chose: its predictions on the common test split."""
+        """Each model this stage chose: its predictions on the common test split.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Model name -> predicted label of each test row; empty for a stage that
+            chooses no model.
+        """
         return {}
 
     def costs(self) -> dict[str, float]:
-        """Each model this stage chose: the wall seconds of choosing and training it."""
+        """Each model this stage chose: the wall seconds of choosing and training it.
+
+        Returns
+        -------
+        dict of str to float
+            Model name -> wall-clock seconds; empty for a stage that chooses no model.
+        """
         return {}
 
 
 @dataclass
 class PreprocessingResult(StageResult):
-    """The dataset and its split (chapter 1)."""
+    """The dataset and its split (chapter 1).
+
+    Attributes
+    ----------
+    dataset : dict
+        The split's sizes, as :meth:`~digits_helpers.data.Split.summary`: ``name``,
+        ``n_samples``, ``n_features``, ``n_train``, ``n_test``, ``n_classes``,
+        ``image_shape`` and ``split_digest``.
+    class_counts : dict
+        :func:`~digits_helpers.data.count_table` by column: ``digit``, ``train``,
+        ``test`` and ``total``, each a list with one entry per class.
+    """
 
     stage: ClassVar[str] = "preprocessing"
     dataset: dict
@@ -150,7 +268,41 @@ class _OneModelResult(StageResult):
 
 @dataclass
 class SklearnResult(_OneModelResult):
-    """The scikit-learn search and its refitted best model (chapter 2)."""
+    """The scikit-learn search and its refitted best model (chapter 2).
+
+    Attributes
+    ----------
+    strategy : str
+        The search strategy, one of :data:`~digits_helpers.registry.SEARCH_STRATEGIES`.
+    best_params : dict
+        The best candidate's ``MLPClassifier`` arguments (layer sizes as lists).
+    best_cv_score : float
+        Its mean cross-validated accuracy, a fraction in [0, 1].
+    search_seconds : float
+        Wall-clock seconds of the whole search, the refit of the best included.
+    n_candidates : int
+        Distinct candidates evaluated.
+    n_fits : int
+        Cross-validation fits, the refit not counted.
+    ignored_params : dict
+        Grid arguments the solver ignores, left out of the search, with their values.
+    best_n_iter : int
+        Epochs the refitted best model trained.
+    grid_size : int
+        Combinations in the full grid, ignored arguments included.
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    max_iter : int
+        The cap on epochs of every fit.
+    test_accuracy : float
+        The refitted best model's accuracy on the test rows, a fraction.
+    test_predictions : list of int
+        Its predicted label of each test row.
+    loss_curve : list of float
+        Its training loss per epoch: the mean of the epoch's mini-batch losses
+        (cross-entropy plus L2 penalty).
+    """
 
     stage: ClassVar[str] = "sklearn"
     model: ClassVar[Model] = SKLEARN_MLP
@@ -173,7 +325,27 @@ class SklearnResult(_OneModelResult):
 
 @dataclass
 class KerasResult(_OneModelResult):
-    """The Keras sweep and the configuration chosen on validation (chapter 3)."""
+    """The Keras sweep and the configuration chosen on validation (chapter 3).
+
+    Attributes
+    ----------
+    hidden_units : list of int
+        Sizes of the MLP's hidden layers.
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    runs : list of dict
+        One per configuration, in order (:meth:`~digits_helpers.keras_sweep.KerasSweep.summaries`
+        with history): ``config``, ``test_accuracy``, ``test_loss``,
+        ``train_seconds``, ``final_val_accuracy`` and per-epoch ``history``.
+    best : dict
+        The configuration chosen on validation: ``index`` (0-based), ``model``
+        (1-based, as the book numbers it) and ``test_accuracy``.
+    train_seconds : float
+        Wall-clock seconds of training every configuration.
+    test_predictions : list of int
+        The chosen configuration's predicted label of each test row.
+    """
 
     stage: ClassVar[str] = "keras"
     model: ClassVar[Model] = KERAS_MLP
@@ -193,7 +365,20 @@ class KerasResult(_OneModelResult):
 
 @dataclass
 class BeyondResult(StageResult):
-    """The models beyond the MLP: one summary each, in registry order (chapter 4)."""
+    """The models beyond the MLP: one summary each, in registry order (chapter 4).
+
+    Attributes
+    ----------
+    models : list of dict
+        One :meth:`~digits_helpers.beyond.BeyondRun.summary` per model: ``name``,
+        ``test_accuracy`` (a fraction), ``train_seconds`` (wall-clock) and
+        ``details`` (the trainer's settings and choices).
+    split : dict
+        The identity of the train/test split used (``dataset``, ``test_size``,
+        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+    test_predictions : dict
+        Model name -> predicted label of each test row.
+    """
 
     stage: ClassVar[str] = "beyond"
     models: list
@@ -201,7 +386,23 @@ class BeyondResult(StageResult):
     test_predictions: dict
 
     def model(self, name: str) -> dict:
-        """The summary of the model called ``name``."""
+        """The summary of the model called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A model's name, such as ``"CNN"``.
+
+        Returns
+        -------
+        dict
+            Its entry of :attr:`models`.
+
+        Raises
+        ------
+        ValueError
+            If no model, or more than one, has that name.
+        """
         (found,) = [m for m in self.models if m["name"] == name]
         return found
 
@@ -214,7 +415,31 @@ class BeyondResult(StageResult):
 
 @dataclass
 class ComparisonResult(StageResult):
-    """The models side by side: one split, repeated splits and the tests (chapter 5)."""
+    """The models side by side: one split, repeated splits and the tests (chapter 5).
+
+    Attributes
+    ----------
+    repeat_seeds : list of int
+        The split seeds of the repeated-split comparison.
+    accuracies : dict
+        Model name -> test accuracy (a fraction) on each seed's split, in the order
+        of ``repeat_seeds``.
+    spread : dict
+        Model name -> ``mean``, ``std``, ``min`` and ``max`` of those accuracies.
+    mcnemar_p : float
+        Exact McNemar p-value of the scikit-learn MLP against the Keras MLP on the
+        default split.
+    mcnemar : dict
+        ``only_sklearn_correct`` and ``only_keras_correct``: test rows only that
+        model classifies correctly.
+    paired_t_p : float
+        Corrected resampled t-test p-value of the two MLPs over the repeated splits;
+        NaN when undefined.
+    default_split : list of dict
+        :func:`~digits_helpers.compare.accuracy_table`'s rows: ``model``,
+        ``accuracy``, ``ci_low``, ``ci_high`` (fractions), ``errors`` and
+        ``seconds``.
+    """
 
     stage: ClassVar[str] = "comparison"
     repeat_seeds: list
@@ -251,7 +476,14 @@ def load_stages(run_dir: Path | str, keys: tuple[str, ...]) -> dict[str, StageRe
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages that produce the numbers."""
+    """Versions of Python and of the packages that produce the numbers.
+
+    Returns
+    -------
+    dict of str to str
+        ``python`` and each installed package of :data:`VERSIONED_PACKAGES` -> its
+        version; a package that is not installed is left out.
+    """
     versions = {"python": platform.python_version()}
     for name in VERSIONED_PACKAGES:
         try:
@@ -264,7 +496,29 @@ def package_versions() -> dict[str, str]:
 def assemble(
     run_dir: Path | str, parameters: Mapping[str, Any], timings: Mapping[str, Any]
 ) -> dict:
-    """Merge the stage files of a finished run into the ``results.json`` document."""
+    """Merge the stage files of a finished run into the ``results.json`` document.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder, holding the stage files.
+    parameters : Mapping
+        The parameters the run was made with.
+    timings : Mapping
+        The run's wall-clock timings (the pipeline's: seconds per notebook, which
+        came from its cache, total seconds), stored as given.
+
+    Returns
+    -------
+    dict
+        ``parameters``, ``dataset`` (the preprocessing stage's), a section per
+        later stage whose file exists, ``timings`` and ``versions``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the preprocessing stage's file is missing.
+    """
     run_dir = Path(run_dir)
     document: dict[str, Any] = {"parameters": dict(parameters)}
     preprocessing = load_stage(run_dir, "preprocessing")
@@ -278,7 +532,23 @@ def assemble(
 
 
 def load_results(run_dir: Path | str) -> dict:
-    """Read ``results.json`` of a finished run."""
+    """Read ``results.json`` of a finished run.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder.
+
+    Returns
+    -------
+    dict
+        The document :func:`assemble` built.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no ``results.json``.
+    """
     path = Path(run_dir) / RESULTS_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `digits-book run` first")

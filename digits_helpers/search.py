@@ -60,7 +60,34 @@ _USED_ONLY_BY = {
 
 @dataclass
 class SearchResult:
-    """What a search found and what it cost."""
+    """What a search found and what it cost.
+
+    Attributes
+    ----------
+    strategy : str
+        One of :data:`digits_helpers.registry.SEARCH_STRATEGIES`.
+    best_params : dict
+        The best candidate's arguments; an argument the solver ignores is set to the
+        first value the grid listed for it.
+    best_cv_score : float
+        The best candidate's mean cross-validated accuracy, a fraction in [0, 1]
+        (with ``halving``, in the last round it reached).
+    best_estimator : MLPClassifier
+        The best candidate refitted on all training rows.
+    cv_results : pandas.DataFrame
+        The search's ``cv_results_`` (with ``halving``, one row per candidate and
+        round).
+    search_seconds : float
+        Wall-clock seconds of the whole search, the final refit included.
+    n_candidates : int
+        Distinct candidates evaluated.
+    n_fits : int
+        Cross-validation fits (rows of ``cv_results`` times folds), the refit not
+        counted.
+    ignored_params : dict
+        Arguments left out of the search because the solver ignores them, with the
+        values the grid listed; empty for the ``grid`` strategy.
+    """
 
     strategy: str
     best_params: dict
@@ -73,7 +100,14 @@ class SearchResult:
     ignored_params: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """JSON-ready summary for ``results.json``."""
+        """JSON-ready summary for ``results.json``.
+
+        Returns
+        -------
+        dict
+            The attributes other than ``best_estimator`` and ``cv_results``, plus
+            ``best_n_iter``: the epochs of the refitted best model.
+        """
         return {
             "strategy": self.strategy,
             "best_params": jsonable(self.best_params),
@@ -87,7 +121,20 @@ class SearchResult:
 
 
 def grid_from_params(param_grid: Mapping[str, list]) -> dict[str, list]:
-    """Turn a grid read from YAML into estimator arguments (layer lists become tuples)."""
+    """Turn a grid read from YAML into estimator arguments (layer lists become tuples).
+
+    Parameters
+    ----------
+    param_grid : Mapping of str to list
+        ``MLPClassifier`` argument -> values to try. Each ``hidden_layer_sizes``
+        value is a list of layer sizes or a single size.
+
+    Returns
+    -------
+    dict of str to list
+        The same keys and values, with each ``hidden_layer_sizes`` value a tuple
+        (``[112, 112]`` -> ``(112, 112)``, ``64`` -> ``(64,)``).
+    """
     grid = {}
     for key, values in param_grid.items():
         if key == "hidden_layer_sizes":
@@ -97,7 +144,18 @@ def grid_from_params(param_grid: Mapping[str, list]) -> dict[str, list]:
 
 
 def n_combinations(param_grid: Mapping[str, list]) -> int:
-    """How many candidates the full grid holds."""
+    """How many candidates the full grid holds.
+
+    Parameters
+    ----------
+    param_grid : Mapping of str to list
+        Argument -> values to try.
+
+    Returns
+    -------
+    int
+        The product of the numbers of values (1 for an empty grid).
+    """
     return int(np.prod([len(v) for v in param_grid.values()]))
 
 
@@ -106,10 +164,23 @@ def effective_grid(
 ) -> tuple[dict[str, list], dict[str, list]]:
     """Split a grid into the arguments that change the model and those ignored by the solver.
 
+    An argument is ignored when none of the grid's solvers reads it (``learning_rate``,
+    ``power_t``, ``momentum`` and ``nesterovs_momentum`` are read only by ``sgd``;
+    ``beta_1``, ``beta_2`` and ``epsilon`` only by ``adam``).
+
+    Parameters
+    ----------
+    param_grid : Mapping of str to list
+        Argument -> values to try.
+    solver : str, default="adam"
+        The solver assumed when the grid does not list ``solver``.
+
     Returns
     -------
-    grid, ignored
-        The grid without ignored arguments, and the ignored arguments with their values.
+    grid : dict of str to list
+        The grid without the ignored arguments, in the input's order.
+    ignored : dict of str to list
+        The ignored arguments with their values.
     """
     solvers = set(param_grid.get("solver", [solver]))
     grid, ignored = {}, {}
@@ -154,6 +225,19 @@ def halving_min_rows(n_rows: int, n_candidates: int) -> int:
     At most :data:`HALVING_ROUNDS` rounds, each keeping a third of the candidates; the
     last round trains on ``n_rows`` less the rounding (``n_rows // 9 * 9`` rows).
     Starting on fewer rows ranked the candidates by noise in our measurements.
+
+    Parameters
+    ----------
+    n_rows : int
+        Training rows available to the search.
+    n_candidates : int
+        Candidates in the grid.
+
+    Returns
+    -------
+    int
+        ``n_rows // 3 ** (rounds - 1)``, where ``rounds`` is
+        ``1 + floor(log3(n_candidates - 1))`` kept between 1 and 3.
     """
     needed = 1 + math.floor(math.log(max(n_candidates - 1, 1), HALVING_FACTOR))
     rounds = max(1, min(HALVING_ROUNDS, needed))
@@ -161,7 +245,20 @@ def halving_min_rows(n_rows: int, n_candidates: int) -> int:
 
 
 def base_estimator(*, max_iter: int = 200, random_state: int = 42) -> MLPClassifier:
-    """The reference study's base model: Adam, 200 epochs at most, a fixed seed."""
+    """The reference study's base model: Adam, 200 epochs at most, a fixed seed.
+
+    Parameters
+    ----------
+    max_iter : int, default=200
+        Maximum number of epochs.
+    random_state : int, default=42
+        Seed of the initial weights and of the mini-batch shuffles.
+
+    Returns
+    -------
+    QuietMLPClassifier
+        Unfitted; other arguments at scikit-learn's defaults.
+    """
     return QuietMLPClassifier(solver="adam", max_iter=max_iter, random_state=random_state)
 
 
@@ -181,18 +278,36 @@ def run_search(
 
     Parameters
     ----------
-    param_grid
-        Mapping from ``MLPClassifier`` arguments to lists of values.
-    strategy
+    X_train : numpy.ndarray
+        Training rows, shape ``(n_rows, n_features)``.
+    y_train : numpy.ndarray
+        Their labels, shape ``(n_rows,)``.
+    param_grid : Mapping of str to list
+        Mapping from ``MLPClassifier`` arguments to lists of values, as read from
+        YAML (see :func:`grid_from_params`).
+    strategy : str, default="grid"
         One of :data:`digits_helpers.registry.SEARCH_STRATEGIES`.
-    cv
+    cv : int, default=3
         Number of stratified folds (the same folds as ``GridSearchCV(cv=cv)`` uses).
-    max_iter, random_state
-        Passed to every ``MLPClassifier``.
+    n_jobs : int or None, default=-1
+        Parallel fits: -1 for every core, None for one.
+    max_iter : int, default=200
+        Maximum number of epochs of every ``MLPClassifier``.
+    random_state : int, default=42
+        Seed of every ``MLPClassifier`` and of successive halving's subsamples.
+    verbose : int, default=0
+        The search's verbosity, as in scikit-learn.
 
     Returns
     -------
     SearchResult
+        The best candidate (refitted on all training rows), its score and the
+        search's cost.
+
+    Raises
+    ------
+    ValueError
+        If ``strategy`` is not a known strategy.
     """
     if strategy not in SEARCH_STRATEGIES:
         accepted = ", ".join(SEARCH_STRATEGIES)
@@ -240,7 +355,22 @@ def run_search(
 
 
 def grid_table(grid: Mapping[str, list], ignored: Mapping[str, list]) -> pd.DataFrame:
-    """One row per hyperparameter: its values, and whether the solver reads it."""
+    """One row per hyperparameter: its values, and whether the solver reads it.
+
+    Parameters
+    ----------
+    grid : Mapping of str to list
+        The full grid, as from :func:`grid_from_params`.
+    ignored : Mapping of str to list
+        The arguments the solver ignores, as from :func:`effective_grid`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hyperparameter``, ``values`` (comma-separated text, layer sizes as
+        ``(112, 112)``) and ``used by adam`` (``"yes"`` or ``"no"``), in the grid's
+        order.
+    """
     return pd.DataFrame(
         {
             "hyperparameter": list(grid),
@@ -251,7 +381,19 @@ def grid_table(grid: Mapping[str, list], ignored: Mapping[str, list]) -> pd.Data
 
 
 def best_table(result: SearchResult) -> pd.DataFrame:
-    """The best candidate's hyperparameters as a two-column table."""
+    """The best candidate's hyperparameters as a two-column table.
+
+    Parameters
+    ----------
+    result : SearchResult
+        A finished search.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hyperparameter`` and ``best value`` (as text), one row per
+        argument of ``result.best_params``.
+    """
     return pd.DataFrame(
         {
             "hyperparameter": list(result.best_params),
@@ -261,6 +403,18 @@ def best_table(result: SearchResult) -> pd.DataFrame:
 
 
 def varied_params(cv_results: pd.DataFrame) -> list[str]:
-    """Hyperparameters that take more than one value in a search's results."""
+    """Hyperparameters that take more than one value in a search's results.
+
+    Parameters
+    ----------
+    cv_results : pandas.DataFrame
+        A search's ``cv_results_``, with one ``param_<name>`` column per argument.
+
+    Returns
+    -------
+    list of str
+        The argument names (without ``param_``), in column order, whose values
+        differ (compared as text) between rows.
+    """
     names = [c.removeprefix("param_") for c in cv_results.columns if c.startswith("param_")]
     return [n for n in names if cv_results[f"param_{n}"].astype(str).nunique() > 1]
