@@ -8,11 +8,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from digits_helpers.formatting import describe_params, pct, points
 from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SVC
+
+
+class Verdict(NamedTuple):
+    """The answer to one of the study's questions, and the evidence for it.
+
+    Attributes
+    ----------
+    answer : str
+        One sentence: the answer, for a reader who reads nothing else.
+    evidence : str
+        The numbers and tests behind it, in plain prose.
+    """
+
+    answer: str
+    evidence: str
+
+    def __str__(self) -> str:
+        return f"{self.answer} {self.evidence}".strip()
 
 
 def plain(markdown: str) -> str:
@@ -126,7 +145,7 @@ def sweep_conclusion(runs: Sequence[Mapping], best_index: int, *, target: float)
     return "\n".join(text)
 
 
-def comparison_conclusion(
+def comparison_verdict(
     *,
     sklearn_accuracy: float,
     keras_accuracy: float,
@@ -137,7 +156,7 @@ def comparison_conclusion(
     n_seeds: int,
     n_test: int,
     alpha: float = 0.05,
-) -> str:
+) -> Verdict:
     """The verdict on the two MLPs, worded by what the two tests allow.
 
     Parameters
@@ -160,9 +179,9 @@ def comparison_conclusion(
 
     Returns
     -------
-    str
-        Markdown, three paragraphs: the default split and McNemar's test, the
-        repeated splits and the t-test, and the conclusion they allow together.
+    Verdict
+        The answer the two tests allow together, in one sentence; then the default
+        split and McNemar's test, the repeated splits and the t-test, and advice.
     """
     diff = keras_accuracy - sklearn_accuracy
     leader = "Keras" if diff > 0 else "scikit-learn"
@@ -193,27 +212,33 @@ def comparison_conclusion(
         f"{pct(keras_repeated['mean'])} (sd {pct(keras_repeated['std'])}); {test}."
     )
     if on_split and across and leader == repeated_leader:
+        answer = f"Yes: both tests favour the {leader} MLP."
         closing = (
-            f"Both tests favour the {leader} MLP: on these digits it is the more accurate "
-            "of the two, by a margin worth weighing against its cost."
+            "On these digits it is the more accurate of the two, by a margin worth weighing "
+            "against its cost."
         )
     elif on_split:
+        answer = (
+            f"Not clearly: the {leader} MLP wins on the default split, but the repeated "
+            "splits do not confirm it."
+        )
         closing = (
-            f"The {leader} MLP wins on the default split, but the repeated splits do not "
-            "confirm it: the difference may belong to this one split. Choose on cost and "
-            "convenience as much as on accuracy."
+            "The difference may belong to this one split. Choose on cost and convenience as "
+            "much as on accuracy."
         )
     elif across:
-        closing = (
-            f"Across splits the {repeated_leader} MLP is ahead, though on the default split "
-            "the difference is within the noise; the evidence for it is modest."
+        answer = (
+            f"Perhaps: across splits the {repeated_leader} MLP is ahead, though on the default "
+            "split the difference is within the noise."
         )
+        closing = "The evidence for it is modest."
     else:
-        closing = (
-            "The data do not let us crown a winner: the two MLPs are equally accurate "
-            f"within what a test set of {n_test} digits can tell. Choose on cost and convenience."
+        answer = (
+            "No: the two MLPs are equally accurate within what a test set of "
+            f"{n_test} digits can tell."
         )
-    return "\n\n".join([single + ". " + verdict, repeated, closing])
+        closing = "The data do not let us crown a winner. Choose on cost and convenience."
+    return Verdict(answer, " ".join([single + ". " + verdict, repeated, closing]))
 
 
 def _article(digit: int) -> str:
@@ -335,7 +360,7 @@ def interval_summary(table) -> str:
     return text
 
 
-def target_verdict(accuracies: Mapping[str, float], *, target: float) -> str:
+def target_verdict(accuracies: Mapping[str, float], *, target: float) -> Verdict:
     """Which of the MLPs reach the target on the common test split.
 
     Parameters
@@ -348,7 +373,7 @@ def target_verdict(accuracies: Mapping[str, float], *, target: float) -> str:
 
     Returns
     -------
-    str
+    Verdict
         A short answer, then each model's accuracy and the target.
     """
     reached = [name for name, accuracy in accuracies.items() if accuracy >= target]
@@ -359,10 +384,12 @@ def target_verdict(accuracies: Mapping[str, float], *, target: float) -> str:
     else:
         answer = "Not on this split: neither MLP does."
     scores = ", ".join(f"the {name} {pct(acc)}" for name, acc in accuracies.items())
-    return f"{answer} On the common test split {scores}, against a target of {pct(target, 0)}."
+    return Verdict(
+        answer, f"On the common test split {scores}, against a target of {pct(target, 0)}."
+    )
 
 
-def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
+def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> Verdict:
     """Whether a model other than an MLP did better on average over the repeated splits.
 
     The MLPs are the two libraries' MLPs and, when it was run, the Keras MLP trained on
@@ -378,8 +405,9 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
 
     Returns
     -------
-    str
-        Markdown, one paragraph.
+    Verdict
+        Yes or no with the gap, then the spread to weigh it against and the shifted
+        sweep beside the plain one.
     """
     mlps = [m.name for m in MODELS if m.is_mlp and m.name in spread]
     best_mlp = max(mlps, key=lambda name: spread[name]["mean"])
@@ -387,26 +415,30 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> str:
     best_other = max(others, key=lambda name: spread[name]["mean"])
     gap = spread[best_other]["mean"] - spread[best_mlp]["mean"]
     if gap <= 0:
-        text = (
-            f"Not here: over the repeated splits the best MLP (the {best_mlp}) averages at "
-            f"least as much as the {best_other}."
+        answer = (
+            f"No: over the repeated splits the best MLP (the {best_mlp}) averages at least "
+            f"as much as the {best_other}."
         )
+        evidence = []
     else:
         reason = {
             CNN.name: "a network that knows which pixels are neighbours",
             SVC.name: "a kernel method that compares whole images",
         }.get(best_other, f"the {best_other}")
-        text = (
-            f"Over the repeated splits the {best_other} averages {points(gap)} more than the "
-            f"best MLP (the {best_mlp}), a gap to set against the splits' standard deviation "
-            f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For "
-            f"scanned forms, {reason} is the better starting point if that gap holds."
+        answer = (
+            f"Yes: over the repeated splits the {best_other} averages {points(gap)} more than "
+            f"the best MLP (the {best_mlp})."
         )
+        evidence = [
+            f"That gap is to be set against the splits' standard deviations "
+            f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For "
+            f"scanned forms, {reason} is the better starting point if it holds."
+        ]
     if SHIFTED_MLP.name in spread and KERAS_MLP.name in spread:
         unshifted, shifted = spread[KERAS_MLP.name], spread[SHIFTED_MLP.name]
-        text += (
-            f" Rerun on shifted training digits, the Keras sweep (its configuration again "
+        evidence.append(
+            f"Rerun on shifted training digits, the Keras sweep (its configuration again "
             f"chosen on validation) averages {pct(shifted['mean'])} (sd {pct(shifted['std'])}),"
             f" against {pct(unshifted['mean'])} (sd {pct(unshifted['std'])}) without shifts."
         )
-    return text
+    return Verdict(answer, " ".join(evidence))

@@ -12,7 +12,7 @@ SPREAD = {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}
 
 
 def _conclusion(mcnemar_p, paired_p=0.5, keras_mean=0.97):
-    return narrative.comparison_conclusion(
+    return narrative.comparison_verdict(
         sklearn_accuracy=0.975,
         keras_accuracy=0.98,
         mcnemar_p=mcnemar_p,
@@ -30,24 +30,37 @@ def test_pct_writes_percentages_as_the_pages_glue_them():
 
 
 def test_comparison_says_not_significant_when_p_is_large():
-    text = _conclusion(0.6)
-    assert "**not significant**" in text and "do not let us crown a winner" in text
-    assert "360 digits" in text
+    verdict = _conclusion(0.6)
+    assert verdict.answer.startswith("No: the two MLPs are equally accurate")
+    assert "360 digits" in verdict.answer
+    assert "**not significant**" in verdict.evidence and "crown a winner" in verdict.evidence
 
 
 def test_comparison_names_the_leader_when_both_tests_agree():
-    text = _conclusion(0.01, paired_p=0.01, keras_mean=0.98)
-    assert "the difference is significant" in text and "Both tests favour the Keras MLP" in text
+    verdict = _conclusion(0.01, paired_p=0.01, keras_mean=0.98)
+    assert verdict.answer == "Yes: both tests favour the Keras MLP."
+    assert "the difference is significant" in verdict.evidence
 
 
 def test_comparison_warns_when_only_the_single_split_is_significant():
-    text = _conclusion(0.01, paired_p=0.4)
-    assert "the repeated splits do not confirm it" in text and "Keras MLP wins" in text
+    verdict = _conclusion(0.01, paired_p=0.4)
+    assert verdict.answer.startswith("Not clearly: the Keras MLP wins on the default split")
+    assert "the repeated splits do not confirm it" in verdict.answer
+
+
+def test_comparison_says_perhaps_when_only_the_repeated_splits_are_significant():
+    verdict = _conclusion(0.6, paired_p=0.01, keras_mean=0.98)
+    assert verdict.answer.startswith("Perhaps: across splits the Keras MLP is ahead")
 
 
 def test_comparison_handles_an_undefined_t_test():
-    text = _conclusion(0.6, paired_p=float("nan"))
-    assert "undefined" in text and "crown" in text
+    verdict = _conclusion(0.6, paired_p=float("nan"))
+    assert "undefined" in verdict.evidence and verdict.answer.startswith("No:")
+
+
+def test_a_verdict_reads_as_its_answer_then_its_evidence():
+    verdict = narrative.Verdict("Yes.", "Because.")
+    assert str(verdict) == "Yes. Because." and str(narrative.Verdict("No.", "")) == "No."
 
 
 def test_sweep_conclusion_warns_when_test_best_differs_from_chosen():
@@ -88,12 +101,14 @@ def test_confusion_summary_of_a_perfect_model():
 
 
 def test_target_verdict_names_the_mlp_that_misses():
-    text = narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95}, target=0.96)
+    text = str(narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95}, target=0.96))
     assert text.startswith("Only the sklearn MLP does") and "95.00%" in text
 
 
 def test_target_verdict_when_both_reach_it():
-    assert narrative.target_verdict({"a": 0.97, "b": 0.99}, target=0.96).startswith("Yes")
+    verdict = narrative.target_verdict({"a": 0.97, "b": 0.99}, target=0.96)
+    assert verdict.answer == "Yes, with either library."
+    assert verdict.evidence.endswith("against a target of 96%.")
 
 
 def test_beyond_verdict_follows_the_repeated_split_means():
@@ -106,12 +121,14 @@ def test_beyond_verdict_follows_the_repeated_split_means():
             ("RBF SVC", 0.98),
         )
     }
-    assert narrative.beyond_verdict(spread).startswith("Over the repeated splits the CNN")
-    assert "neighbours" in narrative.beyond_verdict(spread)
+    assert narrative.beyond_verdict(spread).answer.startswith(
+        "Yes: over the repeated splits the CNN averages 2.00 percentage points more"
+    )
+    assert "neighbours" in narrative.beyond_verdict(spread).evidence
     spread["RBF SVC"]["mean"] = 0.995
-    assert "kernel method" in narrative.beyond_verdict(spread)
+    assert "kernel method" in narrative.beyond_verdict(spread).evidence
     spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = 0.9
-    assert narrative.beyond_verdict(spread).startswith("Not here")
+    assert narrative.beyond_verdict(spread).answer.startswith("No:")
 
 
 def test_beyond_verdict_counts_the_shifted_mlp_as_an_mlp():
@@ -125,14 +142,14 @@ def test_beyond_verdict_counts_the_shifted_mlp_as_an_mlp():
             ("RBF SVC", 0.987),
         )
     }
-    text = narrative.beyond_verdict(spread)
+    text = str(narrative.beyond_verdict(spread))
     assert "1.10 percentage points more than the best MLP (the MLP + shifts)" in text
     assert text.endswith("averages 98.30% (sd 1.00%), against 97.00% (sd 1.00%) without shifts.")
     spread[SHIFTED_MLP.name]["mean"] = 0.995
-    text = narrative.beyond_verdict(spread)
-    assert text.startswith("Not here: over the repeated splits the best MLP (the MLP + shifts)")
+    text = str(narrative.beyond_verdict(spread))
+    assert text.startswith("No: over the repeated splits the best MLP (the MLP + shifts)")
     del spread[SHIFTED_MLP.name]
-    assert "shifted" not in narrative.beyond_verdict(spread)
+    assert "shifted" not in str(narrative.beyond_verdict(spread))
 
 
 def test_beyond_conclusion_names_the_best_model_and_the_goal():

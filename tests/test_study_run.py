@@ -96,28 +96,29 @@ MLP_ACCURACY = {
     SKLEARN_MLP.name: lambda r: r["sklearn"]["test_accuracy"],
     KERAS_MLP.name: lambda r: r["keras"]["best"]["test_accuracy"],
 }
+VERDICTS = {
+    "target": lambda r: narrative.target_verdict(
+        {name: get(r) for name, get in MLP_ACCURACY.items()},
+        target=r["parameters"]["target_accuracy"],
+    ),
+    "beyond": lambda r: narrative.beyond_verdict(r["comparison"]["spread"]),
+    "mlp": lambda r: narrative.comparison_verdict(
+        sklearn_accuracy=r["sklearn"]["test_accuracy"],
+        keras_accuracy=r["keras"]["best"]["test_accuracy"],
+        mcnemar_p=r["comparison"]["mcnemar_p"],
+        sklearn_repeated=r["comparison"]["spread"][SKLEARN_MLP.name],
+        keras_repeated=r["comparison"]["spread"][KERAS_MLP.name],
+        paired_p=r["comparison"]["paired_t_p"],
+        n_seeds=len(r["comparison"]["repeat_seeds"]),
+        n_test=r["dataset"]["n_test"],
+    ),
+}
 GLUED_IN_RESULTS |= {
-    "target_verdict": lambda r: narrative.plain(
-        narrative.target_verdict(
-            {name: get(r) for name, get in MLP_ACCURACY.items()},
-            target=r["parameters"]["target_accuracy"],
-        )
-    ),
-    "beyond_verdict": lambda r: narrative.plain(
-        narrative.beyond_verdict(r["comparison"]["spread"])
-    ),
-    "mlp_verdict": lambda r: narrative.plain(
-        narrative.comparison_conclusion(
-            sklearn_accuracy=r["sklearn"]["test_accuracy"],
-            keras_accuracy=r["keras"]["best"]["test_accuracy"],
-            mcnemar_p=r["comparison"]["mcnemar_p"],
-            sklearn_repeated=r["comparison"]["spread"][SKLEARN_MLP.name],
-            keras_repeated=r["comparison"]["spread"][KERAS_MLP.name],
-            paired_p=r["comparison"]["paired_t_p"],
-            n_seeds=len(r["comparison"]["repeat_seeds"]),
-            n_test=r["dataset"]["n_test"],
-        )
-    ),
+    f"{question}_{part}": (
+        lambda r, verdict=verdict, part=part: narrative.plain(getattr(verdict(r), part))
+    )
+    for question, verdict in VERDICTS.items()
+    for part in ("answer", "evidence")
 }
 # {glue:text}`chapters/02_sklearn_search.ipynb::sklearn_best_cv:.2%` or {glue:text}`n_train`
 GLUE_ROLE = re.compile(r"\{glue:text\}`(?:[^`:]+::)?(?P<key>\w+)(?::(?P<spec>[^`]*))?`")
