@@ -55,3 +55,56 @@ def test_parameters_are_checked_right_after_the_parameters_cell(path):
     cells = nbformat.read(path, as_version=4).cells
     (index,) = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
     assert "params.check_notebook_parameters(globals())" in cells[index + 1].source
+
+
+def _shows_code(cell) -> bool:
+    tags = cell.metadata.get("tags", [])
+    return cell.cell_type == "code" and not {"remove-cell", "remove-input", "parameters"} & set(
+        tags
+    )
+
+
+def _draws_a_figure(cell) -> bool:
+    return cell.cell_type == "code" and any(PLOTLY in o.get("data", {}) for o in cell.outputs)
+
+
+def _says_what_to_see(cell) -> bool:
+    """Prose after a figure: a sentence, or generated prose (a cell showing only Markdown)."""
+    if cell.cell_type == "markdown":
+        return not cell.source.lstrip().startswith("#")
+    return "remove-input" in cell.metadata.get("tags", []) and "Markdown(" in cell.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_shown_code_cell_follows_a_sentence(path):
+    cells = nbformat.read(path, as_version=4).cells
+    bare = [
+        i for i, c in enumerate(cells) if _shows_code(c) and cells[i - 1].cell_type != "markdown"
+    ]
+    assert not bare, f"code cells without a sentence before them: {bare}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_is_followed_by_what_to_see_in_it(path):
+    cells = nbformat.read(path, as_version=4).cells
+    silent = [
+        i
+        for i, c in enumerate(cells)
+        if _draws_a_figure(c) and not (i + 1 < len(cells) and _says_what_to_see(cells[i + 1]))
+    ]
+    assert not silent, f"figures without a takeaway after them: {silent}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_table_is_printed_as_text(path):
+    # A reader's table is a DataFrame (an HTML table in the book), not to_string() output.
+    cells = nbformat.read(path, as_version=4).cells
+    assert not [c.source for c in cells if "to_string(" in c.source]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_hidden_cells_leave_no_stray_output(path):
+    # A removed cell's last value (a Path returned by a save) would be committed as noise.
+    cells = nbformat.read(path, as_version=4).cells
+    hidden = [c for c in cells if "remove-cell" in c.metadata.get("tags", [])]
+    assert not [o for c in hidden for o in c.outputs if o.output_type == "execute_result"]
