@@ -14,10 +14,13 @@ help:
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check"
 
+# An editable install leaves out data files, so the notebooks' kernelspec (digits-book,
+# see digits_helpers/kernel.py) is written into the venv by a command of its own.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m digits_helpers.kernel install
 	touch $(STAMP)
 
 venv: $(STAMP)
