@@ -36,6 +36,8 @@ PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install p
  dnf install python3.12, brew install python@3.12, pyenv install 3.12) or run\
  make PYTHON=/path/to/python3.12
 
+# An editable install leaves out data files, so the notebooks' kernelspec (digits-book,
+# see digits_helpers/kernel.py) is written into the venv by a command of its own.
 $(STAMP): pyproject.toml
 	@test -n "$(BASE_PYTHON)" || { \
 		version=$$($(FIRST_PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null || echo "does not run"); \
@@ -43,6 +45,7 @@ $(STAMP): pyproject.toml
 	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m digits_helpers.kernel install
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -27,11 +27,11 @@ from traitlets import default
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
 from digits_helpers import results
+from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.params import validate
 from digits_helpers.registry import STAGES, Stage
 from digits_helpers.values import jsonable
 
-KERNEL_NAME = "python3"
 CACHE_DIR = ".cache"
 # Executed notebooks kept in runs/.cache, the most recently used first; older ones are
 # removed after each successful run (a full run's five entries take a few MB).
@@ -44,15 +44,20 @@ INJECTED_TAG = "injected-parameters"
 class LocalKernelManager(AsyncKernelManager):
     """Kernels run on this interpreter and talk over local IPC sockets.
 
-    A ``python3`` kernelspec found elsewhere (a user-level one, say) could point at
-    another Python; the notebooks must run with the packages whose versions key the
-    cache and appear in ``results.json``. IPC sockets need no TCP port and avoid
-    ipykernel's unencrypted-TCP warning.
+    The ``digits-book`` kernel (:mod:`digits_helpers.kernel`) comes from this package
+    even where it is not installed, and its provisioner shuts kernels down without the
+    interrupt race. A ``python3`` kernelspec found elsewhere (a user-level one, say)
+    could point at another Python; the notebooks must run with the packages whose
+    versions key the cache and appear in ``results.json``. IPC sockets need no TCP port.
     """
 
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> ProjectKernelSpecManager:
+        return ProjectKernelSpecManager(data_dir=self.data_dir)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)

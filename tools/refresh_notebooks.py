@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from digits_helpers.pipeline import LocalKernelManager
+from digits_helpers.pipeline import KERNEL_NAME, LocalKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -44,7 +44,7 @@ def main() -> int:
             papermill.execute_notebook(
                 str(notebook),
                 str(output),
-                kernel_name="python3",
+                kernel_name=KERNEL_NAME,
                 cwd=str(NOTEBOOKS),
                 progress_bar=sys.stderr.isatty(),
                 kernel_manager_class=LocalKernelManager,
