@@ -20,7 +20,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -90,6 +93,51 @@ class LocalKernelManager(AsyncKernelManager):
         if "ipykernel_launcher" in command:
             command[0] = sys.executable
         return command
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            _KERNELS.append(process)
+
+
+# Kernels started by the notebook being executed; killed on Ctrl-C, when papermill
+# has no chance to shut them down (they run in their own session, so a terminal's
+# Ctrl-C does not reach them, and they would keep writing into the kept partial run).
+_KERNELS: list[subprocess.Popen] = []
+
+
+@contextlib.contextmanager
+def _kernels_die_on_ctrl_c() -> Iterator[None]:
+    """On Ctrl-C, kill the notebook's kernel at once, then raise ``KeyboardInterrupt``.
+
+    Otherwise papermill's clean-up would shut the kernel down in the middle of its
+    cell, and the kernel would print a traceback of its own.
+    Only the main thread can set a signal handler; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum, frame):
+        _kill_kernels()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _kill_kernels() -> None:
+    """Kill the kernels of the interrupted notebook, with their worker processes."""
+    while _KERNELS:
+        process = _KERNELS.pop()
+        if process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: it and its workers
+            process.wait()
 
 
 class RunFailed(RuntimeError):
@@ -254,17 +302,22 @@ def _execute(step: NotebookStep, source: Path, output: Path, parameters: dict, w
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _KERNELS.clear()
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(work),
-            progress_bar=sys.stderr.isatty(),
-            log_output=False,
-            kernel_manager_class=LocalKernelManager,
-        )
+        with _kernels_die_on_ctrl_c():
+            papermill.execute_notebook(
+                str(source),
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(work),
+                progress_bar=sys.stderr.isatty(),
+                log_output=False,
+                kernel_manager_class=LocalKernelManager,
+            )
+    except KeyboardInterrupt:
+        _kill_kernels()
+        raise
     except PapermillExecutionError as exc:
         raise RunFailed(
             f"notebook {step.filename} failed in cell {exc.cell_index} "
@@ -622,7 +675,7 @@ def remove_debris(runs: Path, log: Callable[[str], None]) -> list[Path]:
     for entry in sorted(candidates):
         previous = _PREVIOUS.fullmatch(entry.name)
         if previous and not (runs / previous["name"]).exists():
-            entry.rename(runs / previous["name"])
+            entry.rename(runs / previous["name"])  # a rename: it needs no free space
             log(f"restored runs/{previous['name']}/ from {entry.name}, left by a killed run")
             continue
         if entry.is_dir():
@@ -664,8 +717,9 @@ def run_lock(runs: Path, name: str, log: Callable[[str], None]) -> Iterator[None
         stale = os.read(fd, 200).decode(errors="replace").split()
         if stale and stale[0].isdigit() and int(stale[0]) != os.getpid():
             log(f"cleared the stale lock of run {name!r}: process {stale[0]} is no longer running")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # a full disk: the lock holds all the same
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
         yield
     finally:
         path.unlink(missing_ok=True)  # while still holding it: see _acquire
