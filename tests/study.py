@@ -13,6 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
 REPO = Path(__file__).resolve().parents[1]
 DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
 COMMAND_TIMEOUT = 900  # seconds; a quick run takes about a minute on two cores
@@ -66,3 +69,43 @@ def run_study(project: Path, name: str, *settings: str) -> dict:
         digits_book(project, "run", "--profile", "quick", "--name", name, *assignments)
     )
     return json.loads((project / "runs" / name / "results.json").read_text())
+
+
+# The parameters each stand-in notebook of a tiny project declares.
+TINY_DECLARES = {
+    "01_preprocessing": ("random_state",),
+    "02_sklearn_search": ("cv",),
+    "03_keras_sweeps": ("model_seed",),
+    "04_beyond_the_mlp": ("cnn_epochs",),
+    "05_comparison": ("repeat_seeds",),
+}
+
+
+def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = "") -> None:
+    """A stand-in notebook: a ``parameters`` cell, then ``body`` and its stage file."""
+    defaults = "\n".join(f"{n} = None" for n in names) + '\nrun_dir = "."'
+    parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
+    payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
+    work = new_code_cell(
+        f"{body}\nfrom digits_helpers import results\n"
+        f"results.save_stage(run_dir, {stage!r}, {payload})"
+    )
+    nb = new_notebook(cells=[parameters, work])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def tiny_project(root: Path) -> Path:
+    """A project whose notebooks are tiny stand-ins with the study's names (seconds to run)."""
+    from digits_helpers.pipeline import STEPS
+
+    (root / "notebooks").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    for step in STEPS:
+        path = root / "notebooks" / step.filename
+        write_tiny_notebook(path, step.stage, TINY_DECLARES[step.name])
+    return root
