@@ -4,8 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= full
+# Every package of the environment, pinned with hashes (make lock); uv installs it.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+UV := $(PY) -m uv
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 
-.PHONY: help venv book run build publish test notebooks lint format bench bench-quick browser clean
+.PHONY: help venv lock book run build publish test notebooks lint format bench bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
@@ -14,14 +19,27 @@ help:
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check, actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
+	@echo "make lock       re-pin $(LOCK) (and environment.yml) after changing pyproject.toml"
 
-$(STAMP): pyproject.toml
+# Only python3 is needed: pip installs uv into the venv, uv installs the locked
+# packages (hashes checked, anything else removed), then the project without deps.
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Resolve pyproject.toml (extras test and dev) afresh into $(LOCK) for Linux x86_64 and
+# Python 3.11, as CI runs; environment.yml gets the same versions for conda users.
+lock:
+	@[ -x $(PY) ] || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) pip compile pyproject.toml --extra test --extra dev --generate-hashes \
+		$(LOCK_TARGET) --upgrade --quiet -o $(LOCK)
+	$(PY) tools/environment_from_lock.py $(LOCK) environment.yml
 
 book: venv
 	$(VENV)/bin/digits-book run --profile $(PROFILE)

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -109,3 +110,58 @@ def tiny_project(root: Path) -> Path:
         path = root / "notebooks" / step.filename
         write_tiny_notebook(path, step.stage, TINY_DECLARES[step.name])
     return root
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` with its bytes."""
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_no_debris(project: Path) -> None:
+    """No staging, swap, lock or temporary file in runs/, no half-written cache entry."""
+    runs = project / "runs"
+    left = [p.name for p in runs.iterdir() if p.name.startswith((".staging", ".previous", ".lock"))]
+    left += [p.name for p in runs.glob(".LATEST.tmp-*")]
+    left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
+    assert left == []
+    assert kernels_under(runs) == []
+
+
+def kernels_under(folder: Path) -> list[int]:
+    """Live processes whose working directory is inside ``folder`` (notebook kernels)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (cwd == str(folder) or cwd.startswith(f"{folder}/")):
+            found.append(int(proc.name))
+    return found
+
+
+def wait_for(condition, timeout: float = 120.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def start(project: Path, *args: str) -> subprocess.Popen:
+    """``digits-book`` in its own session, as a terminal's foreground job would be."""
+    return subprocess.Popen(
+        [str(DIGITS_BOOK), *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )

@@ -17,17 +17,20 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from study import (
     COMMAND_TIMEOUT,
-    DIGITS_BOOK,
     TINY_DECLARES,
+    assert_no_debris,
     assert_succeeded,
     digits_book,
+    kernels_under,
+    snapshot,
+    start,
     tiny_project,
+    wait_for,
     write_tiny_notebook,
 )
 
@@ -75,48 +78,6 @@ def earlier(project):
     assert_no_debris(project)
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under ``directory`` with its bytes."""
-    return {
-        p.relative_to(directory).as_posix(): p.read_bytes()
-        for p in sorted(directory.rglob("*"))
-        if p.is_file()
-    }
-
-
-def assert_no_debris(project: Path) -> None:
-    """No staging, swap, lock or temporary file in runs/, no half-written cache entry."""
-    runs = project / "runs"
-    left = [p.name for p in runs.iterdir() if p.name.startswith((".staging", ".previous", ".lock"))]
-    left += [p.name for p in runs.glob(".LATEST.tmp-*")]
-    left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
-    assert left == []
-    assert kernels_under(runs) == []
-
-
-def kernels_under(folder: Path) -> list[int]:
-    """Live processes whose working directory is inside ``folder`` (notebook kernels)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(proc / "cwd")
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and (cwd == str(folder) or cwd.startswith(f"{folder}/")):
-            found.append(int(proc.name))
-    return found
-
-
-def wait_for(condition, timeout: float = 120.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
 def _restore_notebooks(project: Path) -> None:
     for step in STEPS:
         path = project / "notebooks" / step.filename
@@ -135,19 +96,6 @@ def start_with_slow_notebook(project: Path, mark: Path) -> subprocess.Popen:
     process = start(project, "run", "--name", NAME)
     wait_for(mark.exists, what=f"{SLOW} to start executing")
     return process
-
-
-def start(project: Path, *args: str) -> subprocess.Popen:
-    """``digits-book`` in its own session, as a terminal's foreground job would be."""
-    return subprocess.Popen(
-        [str(DIGITS_BOOK), *args],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
 
 
 def _last_lines(stderr: str, n: int) -> list[str]:
