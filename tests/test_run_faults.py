@@ -174,7 +174,7 @@ def test_a_notebook_that_raises_exits_1_naming_it_and_where_its_output_is(projec
     assert "Traceback" not in failed.stderr
     assert _last_lines(failed.stderr, 2) == [
         "digits-book run: notebook 04_beyond_the_mlp.ipynb failed in cell 2 (execution count "
-        "2): RuntimeError: boom",
+        "3): RuntimeError: boom",
         f"the failed run is kept in {runs / f'.failed-{NAME}'}; runs/{NAME}/ is unchanged",
     ]
     assert snapshot(runs / NAME) == earlier
