@@ -4,9 +4,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PROFILE ?= full
 ROOT_USER := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo yes)
+# Every package of the environment, pinned with hashes (make lock); uv installs it.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+UV := $(PY) -m uv
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
+# The lock's Python and platform; elsewhere pyproject.toml's ranges are installed.
+LOCKED_FOR := import platform, sys; sys.exit(not (sys.version_info[:2] == (3, 11) and platform.system() == "Linux" and platform.machine() == "x86_64"))
 
-.PHONY: help venv book run build publish test test-fast notebooks lab lint format bench \
-	bench-quick browser clean
+.PHONY: help venv lock book run build publish test test-fast notebooks lab lint format \
+	bench bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
@@ -17,6 +24,7 @@ help:
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check, actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
+	@echo "make lock       re-pin $(LOCK) (and environment.yml) after changing pyproject.toml"
 
 # The Python that creates $(VENV) must be 3.11 or 3.12 (pyproject.toml's requires-python):
 # PYTHON=... if given, else the first of python3, python3.12, python3.11 that is one.
@@ -36,19 +44,38 @@ PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install p
  dnf install python3.12, brew install python@3.12, pyenv install 3.12) or run\
  make PYTHON=/path/to/python3.12
 
-# An editable install leaves out data files, so the notebooks' kernelspec (digits-book,
-# see digits_helpers/kernel.py) is written into the venv by a command of its own.
-$(STAMP): pyproject.toml
+# pip installs uv into the venv; uv installs the locked packages (hashes checked,
+# anything else removed) where the lock applies (Linux x86_64, Python 3.11), else the
+# ranges of pyproject.toml; then the project itself. An editable install leaves out data
+# files, so the notebooks' kernelspec (digits-book, digits_helpers/kernel.py) is written
+# into the venv by a command of its own.
+$(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(BASE_PYTHON)" || { \
 		version=$$($(FIRST_PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null || echo "does not run"); \
 		echo "$(PYTHON_FOUND) $$version$(PYTHON_OTHERS); $(PYTHON_HELP)" >&2; exit 1; }
 	$(BASE_PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	@if $(PY) -c '$(LOCKED_FOR)'; then \
+		echo "$(UV) pip sync --require-hashes $(LOCK)"; \
+		$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK); \
+	else \
+		echo "$(LOCK) pins Linux x86_64 with Python 3.11: installing pyproject.toml's ranges"; \
+		$(UV) pip install --quiet --python $(PY) -r pyproject.toml --extra test --extra dev; \
+	fi
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) -m digits_helpers.kernel install
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Resolve pyproject.toml (extras test and dev) afresh into $(LOCK) for Linux x86_64 and
+# Python 3.11, as CI runs; environment.yml gets the same versions for conda users.
+lock:
+	@[ -x $(PY) ] || { $(BASE_PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) pip compile pyproject.toml --extra test --extra dev --generate-hashes \
+		$(LOCK_TARGET) --upgrade --quiet -o $(LOCK)
+	$(PY) tools/environment_from_lock.py $(LOCK) environment.yml
 
 book: venv
 	$(VENV)/bin/digits-book run --profile $(PROFILE)

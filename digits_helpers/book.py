@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import nbformat
 import yaml
 
 from digits_helpers.parameter_page import PAGE as PARAMETER_PAGE
@@ -42,6 +43,53 @@ class BuildFailed(RuntimeError):
     """The strict book build reported warnings or errors."""
 
 
+class BuildRefused(ValueError):
+    """The run to build is damaged: nothing is built, the previous book stays."""
+
+
+def check_run_files(root: Path, run_name: str) -> None:
+    """Refuse a run whose ``results.json`` or notebooks are missing or unreadable.
+
+    Parameters
+    ----------
+    root : Path
+        The project directory.
+    run_name : str
+        A run in ``runs/``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No ``results.json`` (the run never finished).
+    BuildRefused
+        ``results.json`` is not a JSON object, or a notebook is missing or not a
+        notebook: the files were damaged after the run.
+    """
+    run_dir = root / "runs" / run_name
+    again = f"execute `digits-book run --name {run_name}` again"
+    path = run_dir / RESULTS_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"run {run_name!r} has no results.json in {run_dir}: execute `digits-book run "
+            f"--name {run_name}` first"
+        )
+    try:
+        document = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        raise BuildRefused(f"{path} is damaged ({exc}): {again}") from None
+    if not isinstance(document, dict) or "parameters" not in document:
+        raise BuildRefused(f"{path} is not the results of a run: {again}")
+    for step in STAGES:
+        try:
+            nbformat.read(run_dir / step.filename, as_version=4)
+        except FileNotFoundError:
+            raise BuildRefused(f"{run_dir / step.filename} is missing: {again}") from None
+        except Exception as exc:  # nbformat raises JSON, validation and reader errors
+            raise BuildRefused(
+                f"{run_dir / step.filename} is damaged ({type(exc).__name__}): {again}"
+            ) from None
+
+
 def stage_chapters(root: Path, run_name: str) -> Path:
     """Copy a run's executed notebooks to ``book/chapters/`` where ``_toc.yml`` finds them.
 
@@ -52,11 +100,7 @@ def stage_chapters(root: Path, run_name: str) -> Path:
     behind the schema.
     """
     run_dir = root / "runs" / run_name
-    if not (run_dir / "results.json").exists():
-        raise FileNotFoundError(
-            f"run {run_name!r} has no results.json in {run_dir}: execute `digits-book run "
-            f"--name {run_name}` first"
-        )
+    check_run_files(root, run_name)
     chapters = root / CHAPTERS_DIR
     shutil.rmtree(chapters, ignore_errors=True)
     chapters.mkdir(parents=True)
@@ -242,6 +286,7 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
     """
     root = find_root(root)
     run_name = run_name or latest_run(root)
+    check_run_files(root, run_name)  # before anything of the previous book is touched
     (root / STAMP_FILE).unlink(missing_ok=True)
     stage_chapters(root, run_name)
     copy_plotly_js(root / "_static")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from digits_helpers import params as params_module
 
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -29,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="run name (default: the profile's name)")
     run.add_argument(
         "--no-cache", action="store_true", help="execute every notebook even if unchanged"
+    )
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="check the parameters, the run name and the project, then stop: execute nothing",
     )
 
     build = commands.add_parser("build", help="render a run into _build/html")
@@ -64,18 +71,24 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success, 1 when a notebook or the book build fails, 2 when the input
-        (a parameter, ``--name``, the project folder, the run to build) is refused
-        before anything runs.
+        (a parameter, ``--name``, a name already running, the project folder, the
+        run to build) is refused before anything runs, 130 on Ctrl-C. Each failure
+        is one message on stderr, without a traceback.
     """
     args = _parser().parse_args(argv)
-    if args.command == "params":
-        print(_list_parameters(args.profile))
-        return 0
-    if args.command == "run":
-        return _run(args)
-    if args.command == "publish":
-        return _publish(args)
-    return _build(args)
+    try:
+        if args.command == "params":
+            print(_list_parameters(args.profile))
+            return 0
+        if args.command == "run":
+            return _run(args)
+        if args.command == "publish":
+            return _publish(args)
+        return _build(args)
+    except KeyboardInterrupt as exc:  # a RunInterrupted says where the partial run is
+        detail = str(exc) or "interrupted (Ctrl-C)"
+        print(f"digits-book {args.command}: {detail}", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _refuse(command: str, exc: Exception) -> int:
@@ -84,17 +97,22 @@ def _refuse(command: str, exc: Exception) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from digits_helpers.pipeline import RunFailed, check_run_name, find_root, run
+    from digits_helpers.pipeline import RunFailed, RunRefused, check_run_name, find_root, run
 
     name = args.name or args.profile
     try:
         parameters = params_module.resolve(args.profile, args.params, args.assignments)
         check_run_name(name)
         root = find_root()
-    except (params_module.ParameterError, ValueError, FileNotFoundError) as exc:
+    except (params_module.ParameterError, RunRefused, FileNotFoundError) as exc:
         return _refuse("run", exc)
+    if args.check:
+        print(f"run {name!r} would execute in {root}: parameters valid")
+        return 0
     try:
         report = run(parameters, name=name, root=root, use_cache=not args.no_cache)
+    except RunRefused as exc:  # the name is being run by another process
+        return _refuse("run", exc)
     except RunFailed as exc:
         print(f"digits-book run: {exc}", file=sys.stderr)
         return 1
@@ -103,11 +121,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from digits_helpers.book import BuildFailed, build
+    from digits_helpers.book import BuildFailed, BuildRefused, build
 
     try:
         html = build(args.run)
-    except FileNotFoundError as exc:  # no project, no run of that name, no jupyter-book
+    except (FileNotFoundError, BuildRefused) as exc:  # no project, no such run, a damaged run
         return _refuse("build", exc)
     except BuildFailed as exc:
         print(f"digits-book build: {exc}", file=sys.stderr)

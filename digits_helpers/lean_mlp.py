@@ -15,7 +15,9 @@ Anything else falls back to scikit-learn's own loop.
 One deliberate difference: scikit-learn catches ``KeyboardInterrupt`` inside ``fit`` and
 returns the half-trained network with a warning. Here the interrupt propagates, so an
 interrupted search or notebook stops instead of carrying on with a model it never
-finished training.
+finished training, and the estimator is left as it was before ``fit`` (unfitted, or
+the previous fit of a warm start): no half-trained model is left behind either.
+This holds in the fallback to scikit-learn's loop too.
 
 The loop mirrors scikit-learn 1.9's ``BaseMultilayerPerceptron._fit_stochastic``,
 ``_backprop`` and ``AdamOptimizer`` (``pyproject.toml`` pins scikit-learn 1.9.x); when
@@ -25,6 +27,7 @@ silently.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 
@@ -35,6 +38,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+
+# What scikit-learn's own loop warns when it swallows a KeyboardInterrupt.
+_SKLEARN_INTERRUPTED = "Training interrupted by user."
 
 
 def _batches(n_samples: int, batch_size: int) -> list[slice]:
@@ -116,6 +122,15 @@ class LeanMLPClassifier(MLPClassifier):
     Same parameters, same fitted model, bit for bit; see the module docstring.
     """
 
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        before = copy.deepcopy(vars(self))  # parameters, or a warm start's previous fit
+        try:
+            return super()._fit(X, y, sample_weight=sample_weight, incremental=incremental)
+        except KeyboardInterrupt:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
     def _lean_loop_applies(self, X, sample_weight, incremental: bool) -> bool:
         """Whether this fit is one the lean loop reproduces exactly."""
         return (
@@ -145,8 +160,17 @@ class LeanMLPClassifier(MLPClassifier):
         incremental,
     ):
         if not self._lean_loop_applies(X, sample_weight, incremental):
-            arrays = (X, y, sample_weight, activations, deltas, coef_grads, intercept_grads)
-            return super()._fit_stochastic(*arrays, layer_units, incremental)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                arrays = (X, y, sample_weight, activations, deltas, coef_grads, intercept_grads)
+                super()._fit_stochastic(*arrays, layer_units, incremental)
+            for warning in caught:
+                if str(warning.message) == _SKLEARN_INTERRUPTED:
+                    raise KeyboardInterrupt  # scikit-learn caught it; let it stop the caller
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+            return
         self._optimizer = AdamOptimizer(
             self.coefs_ + self.intercepts_,
             self.learning_rate_init,

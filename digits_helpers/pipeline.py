@@ -3,19 +3,29 @@
 A run is all or nothing: the notebooks execute in a staging directory, and only a
 run in which every notebook succeeded replaces ``runs/<name>/``. A notebook whose
 code, parameters, helper package and package versions are unchanged since an
-earlier run is not executed again: its executed copy comes from ``runs/.cache/``.
+earlier run is not executed again: its executed copy comes from ``runs/.cache/``,
+once its files match the SHA-256 digests recorded with them.
+
+One run of a name at a time: ``runs/.lock-<name>`` is held (``flock``) while it runs.
+Whatever a killed process leaves behind (its staging folder, its half-written cache
+entries) is removed by the next run, once that process is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +49,10 @@ CACHE_KEEP = 40
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")  # a cache entry's name: its sha256 key
 LATEST_FILE = "LATEST"
 INJECTED_TAG = "injected-parameters"
+# What a process leaves in runs/ (and runs/.cache/) while it works, named with its pid.
+_DEBRIS = re.compile(r"\.(?:staging|previous)-.+-(?P<pid>\d+)|\.LATEST\.tmp-(?P<latest>\d+)")
+_CACHE_DEBRIS = re.compile(r"[0-9a-f]{64}\.tmp-(?P<pid>\d+)")
+_PREVIOUS = re.compile(r"\.previous-(?P<name>.+)-\d+")
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -65,9 +79,62 @@ class LocalKernelManager(AsyncKernelManager):
             command[0] = sys.executable
         return command
 
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            _KERNELS.append(process)
+
+
+# Kernels started by the notebook being executed; killed on Ctrl-C, when papermill
+# has no chance to shut them down (they run in their own session, so a terminal's
+# Ctrl-C does not reach them, and they would keep writing into the kept partial run).
+_KERNELS: list[subprocess.Popen] = []
+
+
+@contextlib.contextmanager
+def _kernels_die_on_ctrl_c() -> Iterator[None]:
+    """On Ctrl-C, kill the notebook's kernel at once, then raise ``KeyboardInterrupt``.
+
+    Otherwise papermill's clean-up would shut the kernel down in the middle of its
+    cell, and the kernel would print a traceback of its own.
+    Only the main thread can set a signal handler; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum, frame):
+        _kill_kernels()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _kill_kernels() -> None:
+    """Kill the kernels of the interrupted notebook, with their worker processes."""
+    while _KERNELS:
+        process = _KERNELS.pop()
+        if process.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: it and its workers
+            process.wait()
+
 
 class RunFailed(RuntimeError):
     """A notebook failed; the message names the notebook and the cell."""
+
+
+class RunRefused(ValueError):
+    """A run refused before anything executes: a bad name, or one already running."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message says where the partial run is kept."""
 
 
 @dataclass
@@ -220,17 +287,22 @@ def _execute(step: Stage, source: Path, output: Path, parameters: dict, work: Pa
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _KERNELS.clear()
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            cwd=str(work),
-            progress_bar=sys.stderr.isatty(),
-            log_output=False,
-            kernel_manager_class=LocalKernelManager,
-        )
+        with _kernels_die_on_ctrl_c():
+            papermill.execute_notebook(
+                str(source),
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(work),
+                progress_bar=sys.stderr.isatty(),
+                log_output=False,
+                kernel_manager_class=LocalKernelManager,
+            )
+    except KeyboardInterrupt:
+        _kill_kernels()
+        raise
     except PapermillExecutionError as exc:
         raise RunFailed(
             f"notebook {step.filename} failed in cell {exc.cell_index} "
@@ -254,25 +326,68 @@ def run(
 
     The parameters are validated first; nothing executes when one is invalid. Each
     notebook receives only the names its ``parameters`` cell declares, plus
-    ``run_dir``. A failed run raises :class:`RunFailed` and leaves an earlier
-    ``runs/<name>/`` untouched.
+    ``run_dir``. A failed or interrupted run leaves an earlier ``runs/<name>/``
+    untouched and keeps what it did in ``runs/.failed-<name>/``.
+
+    Parameters
+    ----------
+    parameters : Mapping[str, Any]
+        Every parameter of :data:`digits_helpers.params.SCHEMA`.
+    name : str
+        The run's folder name in ``runs/``.
+    root : Path, optional
+        The project directory (default: found from the working directory).
+    use_cache : bool
+        Reuse unchanged notebook executions from ``runs/.cache/``.
+    log : callable
+        Receives one line per event (a notebook executed, reused, debris removed).
+
+    Returns
+    -------
+    RunReport
+        Where the run is and how long each notebook took.
+
+    Raises
+    ------
+    ParameterError
+        An invalid parameter (nothing executes).
+    RunRefused
+        A bad run name, or another process running the same name (nothing executes).
+    RunFailed
+        A notebook failed, or a file of the run could not be written.
+    RunInterrupted
+        Ctrl-C (a ``KeyboardInterrupt``) during the run.
     """
     parameters = validate(parameters)
     check_run_name(name)
     root = find_root(root)
     runs = root / "runs"
+    runs.mkdir(exist_ok=True)
+    with run_lock(runs, name, log):
+        remove_debris(runs, log)
+        return _run_locked(parameters, name, root, use_cache, log)
+
+
+def _run_locked(
+    parameters: dict[str, Any],
+    name: str,
+    root: Path,
+    use_cache: bool,
+    log: Callable[[str], None],
+) -> RunReport:
+    runs = root / "runs"
     staging = runs / f".staging-{name}-{os.getpid()}"
-    failed = runs / f".failed-{name}"
     cache = runs / CACHE_DIR
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    source_digest = package_source_digest()
-    report = RunReport(run_dir=runs / name)
     keys: dict[str, str] = {}
-    digests: dict[str, dict[str, str]] = {}
-    start = time.perf_counter()
+    current = "the start of the run"
     try:
+        staging.mkdir()
+        report = RunReport(run_dir=runs / name)
+        source_digest = package_source_digest()
+        digests: dict[str, dict[str, str]] = {}
+        start = time.perf_counter()
         for index, step in enumerate(STAGES, start=1):
+            current = f"notebook {step.filename}"
             notebook = root / "notebooks" / step.filename
             declared = declared_parameters(notebook)
             given = {k: parameters[k] for k in declared if k in parameters}
@@ -283,22 +398,16 @@ def run(
                 "input_path": f"notebooks/{step.filename}",
                 "output_path": f"runs/{name}/{step.filename}",
             }
+            prefix = f"[{index}/{len(STAGES)}] {step.notebook}"
             cached = cache / key
             output = staging / step.filename
             step_start = time.perf_counter()
-            if use_cache and _cache_complete(cached, step):
-                os.utime(cached)  # recently used: pruning keeps it
-                graft_prose(cached / step.filename, notebook, output)
-                prepare_for_book(output, **relative)
-                shutil.copy2(cached / f"{step.key}.json", staging / f"{step.key}.json")
-                seconds = json.loads((cached / "meta.json").read_text())["seconds"]
-                report.steps.append(StepReport(step.notebook, seconds, cached=True))
-                log(
-                    f"[{index}/{len(STAGES)}] {step.notebook}: unchanged, reused "
-                    f"({seconds:.1f} s when it ran)"
-                )
-                continue
-            log(f"[{index}/{len(STAGES)}] {step.notebook}: executing")
+            if use_cache:
+                seconds = _reuse(cached, step, notebook, staging, relative, prefix, log)
+                if seconds is not None:
+                    report.steps.append(StepReport(step.notebook, seconds, cached=True))
+                    continue
+            log(f"{prefix}: executing")
             injected = dict(given)
             if "run_dir" in declared:
                 injected["run_dir"] = "."
@@ -306,8 +415,9 @@ def run(
             seconds = time.perf_counter() - step_start
             prepare_for_book(output, **relative)
             report.steps.append(StepReport(step.notebook, seconds, cached=False))
-            log(f"[{index}/{len(STAGES)}] {step.notebook}: done in {seconds:.1f} s")
+            log(f"{prefix}: done in {seconds:.1f} s")
             _store_in_cache(cached, step, staging, seconds)
+        current = "the end of the run"
         report.seconds = time.perf_counter() - start
         timings = {
             "notebooks": {s.name: round(s.seconds, 3) for s in report.steps},
@@ -317,19 +427,125 @@ def run(
         document = results.assemble(staging, parameters, timings)
         document["notebooks"] = digests  # what publish compares notebooks/ against
         results.write_json_atomic(staging / results.RESULTS_FILE, document)
+        _publish(staging, runs / name)
     except BaseException as exc:
-        shutil.rmtree(failed, ignore_errors=True)
-        if staging.exists():
-            staging.rename(failed)
-        if isinstance(exc, RunFailed):
-            raise RunFailed(
-                f"{exc}\nthe failed run is kept in {failed}; runs/{name}/ is unchanged"
-            ) from exc.__cause__
-        raise
-    _publish(staging, runs / name)
-    (runs / LATEST_FILE).write_text(name + "\n")
+        error = _failure(exc, staging, runs, name, current)
+        if error is exc:
+            raise
+        raise error from exc
+    try:
+        _write_latest(runs, name)
+    except OSError as exc:
+        raise RunFailed(
+            f"run {name!r} is published in {runs / name}, but runs/{LATEST_FILE} could not "
+            f"be updated: {_os_error(exc)}"
+        ) from exc
     prune_cache(cache, protect=keys.values())
     return report
+
+
+def _failure(
+    exc: BaseException, staging: Path, runs: Path, name: str, current: str
+) -> BaseException:
+    """Keep a failed run's staging folder as ``runs/.failed-<name>``; the error to raise."""
+    failed = runs / f".failed-{name}"
+    kept = f"kept in {failed}" if _keep_failed(staging, failed) else "not kept"
+    where = f"{kept}; runs/{name}/ is unchanged"
+    if isinstance(exc, KeyboardInterrupt):
+        return RunInterrupted(f"interrupted (Ctrl-C) during {current}; the partial run is {where}")
+    if isinstance(exc, RunFailed):
+        return RunFailed(f"{exc}\nthe failed run is {where}")
+    if isinstance(exc, OSError):
+        return RunFailed(f"{current}: cannot write the run: {_os_error(exc)}\nthe run is {where}")
+    return exc
+
+
+def _keep_failed(staging: Path, failed: Path) -> bool:
+    """Move ``staging`` to ``failed``; on a rename that fails, remove it (no debris)."""
+    if not staging.exists():
+        return False
+    shutil.rmtree(failed, ignore_errors=True)
+    try:
+        staging.rename(failed)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return False
+    return True
+
+
+def _os_error(exc: OSError) -> str:
+    """``No space left on device: '/path'``: the reason and the file, on one line."""
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {exc.filename!s}" if exc.filename else reason
+
+
+def _reuse(
+    cached: Path,
+    step: Stage,
+    notebook: Path,
+    staging: Path,
+    relative: dict[str, str],
+    prefix: str,
+    log: Callable[[str], None],
+) -> float | None:
+    """Copy a verified cache entry into ``staging``; its seconds, or None on a miss."""
+    if not cached.exists():
+        return None
+    problem = verify_cache_entry(cached, step)
+    if problem is None:
+        output = staging / step.filename
+        try:
+            graft_prose(cached / step.filename, notebook, output)
+            prepare_for_book(output, **relative)
+            shutil.copy2(cached / f"{step.key}.json", staging / f"{step.key}.json")
+            seconds = float(json.loads((cached / "meta.json").read_text())["seconds"])
+            os.utime(cached)  # recently used: pruning keeps it
+        except FileNotFoundError:  # pruned meanwhile by a run of another name
+            problem = "it was removed while being read"
+        else:
+            log(f"{prefix}: unchanged, reused ({seconds:.1f} s when it ran)")
+            return seconds
+    log(f"{prefix}: cached copy in {cached} does not verify ({problem}); executing again")
+    return None
+
+
+def verify_cache_entry(cached: Path, step: Stage) -> str | None:
+    """What is wrong with a cache entry, or None when its files match their digests.
+
+    Parameters
+    ----------
+    cached : Path
+        ``runs/.cache/<key>``.
+    step : Stage
+        The notebook the entry holds an execution of.
+
+    Returns
+    -------
+    str or None
+        A short reason (``sklearn.json does not match its SHA-256``), or None.
+    """
+    try:
+        meta = json.loads((cached / "meta.json").read_text())
+        recorded = meta["sha256"]
+        float(meta["seconds"])
+    except FileNotFoundError:
+        return "meta.json is missing"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"meta.json is unreadable: {type(exc).__name__}"
+    for filename in (step.filename, f"{step.key}.json"):
+        if not isinstance(recorded, dict) or filename not in recorded:
+            return f"meta.json records no SHA-256 of {filename}"
+        try:
+            actual = _file_sha256(cached / filename)
+        except OSError as exc:
+            return f"{filename}: {exc.strerror or exc}"
+        if actual != recorded[filename]:
+            return f"{filename} does not match its SHA-256"
+    return None
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] = ()) -> list[Path]:
@@ -357,20 +573,27 @@ def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] 
     return removed
 
 
-def _cache_complete(cached: Path, step: Stage) -> bool:
-    names = (step.filename, f"{step.key}.json", "meta.json")
-    return all((cached / name).exists() for name in names)
-
-
 def _store_in_cache(cached: Path, step: Stage, staging: Path, seconds: float) -> None:
+    """Copy a notebook's execution into ``runs/.cache/<key>`` with the SHA-256 of its files.
+
+    The entry is written as ``<key>.tmp-<pid>`` and renamed into place: a killed
+    run leaves a ``.tmp-<pid>`` folder (removed by the next run), never a partial entry.
+    """
     tmp = cached.with_name(cached.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    shutil.copy2(staging / step.filename, tmp / step.filename)
-    shutil.copy2(staging / f"{step.key}.json", tmp / f"{step.key}.json")
-    (tmp / "meta.json").write_text(json.dumps({"seconds": seconds}))
+    digests = {}
+    for filename in (step.filename, f"{step.key}.json"):
+        shutil.copy2(staging / filename, tmp / filename)
+        digests[filename] = _file_sha256(tmp / filename)
+    (tmp / "meta.json").write_text(json.dumps({"seconds": seconds, "sha256": digests}))
     shutil.rmtree(cached, ignore_errors=True)
-    tmp.rename(cached)
+    try:
+        tmp.rename(cached)
+    except OSError:  # a run of another name stored the same execution meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not cached.is_dir():
+            raise
 
 
 def _publish(staging: Path, target: Path) -> None:
@@ -378,8 +601,138 @@ def _publish(staging: Path, target: Path) -> None:
     previous = target.with_name(f".previous-{target.name}-{os.getpid()}")
     if target.exists():
         target.rename(previous)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except BaseException:
+        if previous.exists() and not target.exists():
+            previous.rename(target)
+        raise
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _write_latest(runs: Path, name: str) -> None:
+    tmp = runs / f".{LATEST_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(name + "\n")
+    os.replace(tmp, runs / LATEST_FILE)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_debris(runs: Path, log: Callable[[str], None]) -> list[Path]:
+    """Remove what runs of processes no longer running left in ``runs/`` and its cache.
+
+    Their staging folders, half-written cache entries (``.tmp-<pid>``) and temporary
+    files go. A ``.previous-<name>-<pid>`` folder is the earlier run of a process
+    killed while swapping a new run in: it is put back as ``runs/<name>/`` when that
+    folder is missing, and removed otherwise. Folders of live processes are left alone.
+
+    Parameters
+    ----------
+    runs : Path
+        The project's ``runs/`` folder.
+    log : callable
+        Receives one line naming what was removed or restored, if anything.
+
+    Returns
+    -------
+    list of Path
+        The removed folders and files.
+    """
+    candidates = []
+    for folder, pattern in ((runs, _DEBRIS), (runs / CACHE_DIR, _CACHE_DEBRIS)):
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                match = pattern.fullmatch(entry.name)
+                if match and not _pid_alive(int(next(g for g in match.groups() if g))):
+                    candidates.append(entry)
+    removed = []
+    for entry in sorted(candidates):
+        previous = _PREVIOUS.fullmatch(entry.name)
+        if previous and not (runs / previous["name"]).exists():
+            entry.rename(runs / previous["name"])  # a rename: it needs no free space
+            log(f"restored runs/{previous['name']}/ from {entry.name}, left by a killed run")
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    if removed:
+        names = ", ".join(str(p.relative_to(runs.parent)) for p in removed)
+        log(f"removed what killed runs left behind: {names}")
+    return removed
+
+
+@contextlib.contextmanager
+def run_lock(runs: Path, name: str, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``runs/.lock-<name>`` while a run of ``name`` executes.
+
+    The lock is an ``flock`` on that file, which records the holder's pid: the
+    system releases it when its process dies, so a lock left by a killed run is
+    stale and is simply taken over (and said so).
+
+    Parameters
+    ----------
+    runs : Path
+        The project's ``runs/`` folder.
+    name : str
+        The run name.
+    log : callable
+        Receives one line when a stale lock is taken over.
+
+    Raises
+    ------
+    RunRefused
+        Another live process holds the lock; the message names it.
+    """
+    path = runs / f".lock-{name}"
+    fd = _acquire(path, name)
+    try:
+        stale = os.read(fd, 200).decode(errors="replace").split()
+        if stale and stale[0].isdigit() and int(stale[0]) != os.getpid():
+            log(f"cleared the stale lock of run {name!r}: process {stale[0]} is no longer running")
+        with contextlib.suppress(OSError):  # a full disk: the lock holds all the same
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still holding it: see _acquire
+        os.close(fd)
+
+
+def _acquire(path: Path, name: str) -> int:
+    """An open, ``flock``-ed descriptor of ``path``, or :class:`RunRefused`."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").split()
+            os.close(fd)
+            who = f"process {holder[0]}" if holder else "another process"
+            since = f", started {' '.join(holder[1:3])}" if len(holder) >= 3 else ""
+            raise RunRefused(
+                f"run {name!r} is already being executed by {who}{since}: wait for it to "
+                "finish, or choose another --name"
+            ) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # its holder finished and removed it meanwhile: lock the new file
 
 
 def check_run_name(name: str) -> None:
@@ -392,7 +745,7 @@ def check_run_name(name: str) -> None:
         or name != name.strip()
         or name == LATEST_FILE
     ):
-        raise ValueError(
+        raise RunRefused(
             "--name must be a plain folder name without '/' or a leading '.', "
             f"other than {LATEST_FILE!r} (got {name!r})"
         )

@@ -11,7 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
@@ -69,3 +73,98 @@ def run_study(project: Path, name: str, *settings: str) -> dict:
         digits_book(project, "run", "--profile", "quick", "--name", name, *assignments)
     )
     return json.loads((project / "runs" / name / "results.json").read_text())
+
+
+# The parameters each stand-in notebook of a tiny project declares.
+TINY_DECLARES = {
+    "01_preprocessing": ("random_state",),
+    "02_sklearn_search": ("cv",),
+    "03_keras_sweeps": ("model_seed",),
+    "04_beyond_the_mlp": ("cnn_epochs",),
+    "05_comparison": ("repeat_seeds",),
+}
+
+
+def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = "") -> None:
+    """A stand-in notebook: a ``parameters`` cell, then ``body`` and its stage file."""
+    defaults = "\n".join(f"{n} = None" for n in names) + '\nrun_dir = "."'
+    parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
+    payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
+    work = new_code_cell(
+        f"{body}\nfrom digits_helpers import results\n"
+        f"results.save_stage(run_dir, {stage!r}, {payload})"
+    )
+    nb = new_notebook(cells=[parameters, work])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def tiny_project(root: Path) -> Path:
+    """A project whose notebooks are tiny stand-ins with the study's names (seconds to run)."""
+    from digits_helpers.registry import STAGES
+
+    (root / "notebooks").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    for step in STAGES:
+        path = root / "notebooks" / step.filename
+        write_tiny_notebook(path, step.key, TINY_DECLARES[step.notebook])
+    return root
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` with its bytes."""
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_no_debris(project: Path) -> None:
+    """No staging, swap, lock or temporary file in runs/, no half-written cache entry."""
+    runs = project / "runs"
+    left = [p.name for p in runs.iterdir() if p.name.startswith((".staging", ".previous", ".lock"))]
+    left += [p.name for p in runs.glob(".LATEST.tmp-*")]
+    left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
+    assert left == []
+    assert kernels_under(runs) == []
+
+
+def kernels_under(folder: Path) -> list[int]:
+    """Live processes whose working directory is inside ``folder`` (notebook kernels)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (cwd == str(folder) or cwd.startswith(f"{folder}/")):
+            found.append(int(proc.name))
+    return found
+
+
+def wait_for(condition, timeout: float = 120.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def start(project: Path, *args: str) -> subprocess.Popen:
+    """``digits-book`` in its own session, as a terminal's foreground job would be."""
+    return subprocess.Popen(
+        [str(DIGITS_BOOK), *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )

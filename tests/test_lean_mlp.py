@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
 from threadpoolctl import threadpool_limits
 
 from digits_helpers.lean_mlp import LeanMLPClassifier
@@ -153,3 +157,64 @@ def test_fitted_weights_do_not_share_memory(split):
         lean.fit(split.X_train[:200], split.y_train[:200])
     arrays = lean.coefs_ + lean.intercepts_
     assert all(a.base is None for a in arrays)
+
+
+@pytest.mark.parametrize("params", CASES, ids=lambda p: "-".join(map(str, p.values())))
+def test_fits_the_lean_loop_covers_never_reach_scikit_learns_loop(split, params, monkeypatch):
+    """The equality tests above would pass just as well if everything fell back."""
+
+    def fallback(self, *args, **kwargs):
+        raise AssertionError("scikit-learn's own _fit_stochastic ran")
+
+    monkeypatch.setattr(BaseMultilayerPerceptron, "_fit_stochastic", fallback)
+    params = {"max_iter": 3, "random_state": 3, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ConvergenceWarning)
+        LeanMLPClassifier(**params).fit(split.X_train[:300], split.y_train[:300])
+        with pytest.raises(AssertionError, match="own _fit_stochastic ran"):  # the spy works
+            LeanMLPClassifier(**params, solver="sgd").fit(split.X_train[:300], split.y_train[:300])
+
+
+INTERRUPTED_FIT = """
+import sys
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from digits_helpers.lean_mlp import LeanMLPClassifier
+
+X, y = load_digits(return_X_y=True)
+model = LeanMLPClassifier(
+    hidden_layer_sizes=(128, 128), solver=sys.argv[1], max_iter=100_000, tol=0,
+    n_iter_no_change=100_000, verbose=True, random_state=0,
+)
+try:
+    model.fit(X, y)
+except KeyboardInterrupt:
+    try:
+        model.predict(X[:1])
+    except NotFittedError:
+        print("RESULT: interrupted, the model is unfitted")
+    else:
+        print("RESULT: interrupted, a half-trained model predicts")
+else:
+    print("RESULT: fit returned")
+"""
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"], ids=["lean loop", "scikit-learn's loop"])
+def test_ctrl_c_during_a_fit_propagates_and_leaves_no_half_trained_model(solver):
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-c", INTERRUPTED_FIT, solver],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in process.stdout:  # training has started once it reports an epoch
+        lines.append(line)
+        if line.startswith("Iteration 3,"):
+            process.send_signal(signal.SIGINT)
+            break
+    out, err = process.communicate(timeout=120)
+    assert lines and lines[-1].startswith("Iteration 3,"), err
+    assert out.splitlines()[-1] == "RESULT: interrupted, the model is unfitted", err
+    assert "Training interrupted by user" not in err

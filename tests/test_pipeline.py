@@ -13,45 +13,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from study import tiny_project
+from study import write_tiny_notebook as _write_notebook
 
 from digits_helpers import pipeline, results
 from digits_helpers.params import resolve
 from digits_helpers.registry import STAGES
 
-DECLARES = {
-    "01_preprocessing": ("random_state",),
-    "02_sklearn_search": ("cv",),
-    "03_keras_sweeps": ("model_seed",),
-    "04_beyond_the_mlp": ("cnn_epochs",),
-    "05_comparison": ("repeat_seeds",),
-}
-
-
-def _write_notebook(path: Path, stage: str, names: tuple[str, ...], body: str = "") -> None:
-    defaults = "\n".join(f"{n} = None" for n in names) + '\nrun_dir = "."'
-    parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
-    payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
-    work = new_code_cell(
-        f"{body}\nfrom digits_helpers import results\n"
-        f"results.save_stage(run_dir, {stage!r}, {payload})"
-    )
-    nb = new_notebook(cells=[parameters, work])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, path)
-
 
 @pytest.fixture
 def project(tmp_path):
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\n")
-    for step in STAGES:
-        _write_notebook(tmp_path / "notebooks" / step.filename, step.key, DECLARES[step.notebook])
-    return tmp_path
+    return tiny_project(tmp_path)
 
 
 def _run(project, **overrides):

@@ -1,0 +1,58 @@
+"""SIGKILL in the middle of the study's own Keras notebook, in the shared study project.
+
+The run ``faults`` first reuses the session's quick run from the cache (seconds);
+a second run of the same name with another Keras architecture then reuses
+01 and 02, starts executing 03_keras_sweeps, and is killed once its kernel works.
+The earlier ``runs/faults/`` must be intact byte for byte, its book must still
+build, and the next run must succeed and clear what the killed one left behind.
+The other faults run on a tiny project in ``test_run_faults.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from study import (
+    assert_no_debris,
+    assert_succeeded,
+    digits_book,
+    kernels_under,
+    snapshot,
+    start,
+    wait_for,
+)
+
+pytestmark = pytest.mark.notebooks
+
+NAME = "faults"
+
+
+def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(
+    study_project, quick_results
+):
+    project, runs = study_project, study_project / "runs"
+    assert_succeeded(digits_book(project, "run", "--profile", "quick", "--name", NAME))
+    earlier = snapshot(runs / NAME)
+
+    killed = start(
+        project, "run", "--profile", "quick", "--name", NAME, "--set", "keras_hidden_units=[48]"
+    )
+    staging = runs / f".staging-{NAME}-{killed.pid}"
+    # 01 and 02 come from the cache; a kernel working in the staging folder is 03's.
+    wait_for(lambda: kernels_under(staging) != [], timeout=600, what="the Keras notebook")
+    time.sleep(5)  # into its imports and training
+    os.kill(killed.pid, signal.SIGKILL)
+    _, stderr = killed.communicate(timeout=60)
+    assert stderr.splitlines()[-1] == "[3/5] 03_keras_sweeps: executing"
+    assert snapshot(runs / NAME) == earlier
+    assert staging.is_dir()
+    wait_for(lambda: kernels_under(runs) == [], timeout=60, what="the orphaned kernel to exit")
+
+    assert_succeeded(digits_book(project, "build", "--run", NAME))
+    rerun = digits_book(project, "run", "--profile", "quick", "--name", NAME)
+    assert_succeeded(rerun)
+    assert f"removed what killed runs left behind: runs/{staging.name}" in rerun.stderr
+    assert_no_debris(project)
