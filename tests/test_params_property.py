@@ -26,7 +26,7 @@ from digits_helpers.params import (
     ParameterError,
     check_notebook_parameters,
 )
-from digits_helpers.search import STRATEGIES
+from digits_helpers.registry import SEARCH_STRATEGIES as STRATEGIES
 
 SEEDS = st.integers(0, MAX_SEED)
 NOT_A_SEED = st.integers(max_value=-1) | st.integers(min_value=MAX_SEED + 1)
@@ -66,6 +66,7 @@ VALID = {
     "cnn_epochs": st.integers(min_value=1),
     "cnn_augment": st.booleans(),
     "repeat_seeds": st.lists(SEEDS, min_size=2, max_size=4, unique=True),
+    **{name: st.floats(0.5, 1.0) for name in ("target_accuracy", "mlp_target", "beyond_target")},
 }
 INVALID = {
     "dataset": st.text().filter(lambda s: s != "digits"),
@@ -84,6 +85,10 @@ INVALID = {
     "cnn_epochs": st.integers(max_value=0),
     "cnn_augment": st.none(),
     "repeat_seeds": st.lists(SEEDS, max_size=1) | st.lists(st.just(7), min_size=2, max_size=3),
+    **{
+        name: st.floats(max_value=0.49) | st.floats(min_value=1.01) | st.text()
+        for name in ("target_accuracy", "mlp_target", "beyond_target")
+    },
 }
 
 
