@@ -92,7 +92,8 @@ def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: st
     payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
     work = new_code_cell(
         f"{body}\nfrom digits_helpers import results\n"
-        f"results.save_stage(run_dir, {stage!r}, {payload})"
+        f"results.save_stage(run_dir, {stage!r}, {payload})\n"
+        f"print('saved the {stage} stage')"
     )
     nb = new_notebook(cells=[parameters, work])
     nb.metadata["kernelspec"] = {
