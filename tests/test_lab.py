@@ -30,6 +30,8 @@ from tornado.websocket import websocket_connect
 
 from digits_helpers.registry import STAGES
 
+pytestmark = pytest.mark.notebooks  # a real JupyterLab server and a kernel
+
 LAB_ROOT = ROOT / "notebooks"  # make lab: --ServerApp.root_dir=notebooks
 START_TIMEOUT = 120  # seconds; JupyterLab answers in a few seconds on two cores
 KERNEL_TIMEOUT = 120

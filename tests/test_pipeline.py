@@ -194,6 +194,7 @@ def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     assert all(step.cached for step in _run(project).steps)
 
 
+@pytest.mark.notebooks
 def test_results_record_notebook_digests_and_no_absolute_path(project):
     _run(project)
     _run(project, cv=4)  # 02 executes again, the others come from the cache

@@ -108,5 +108,6 @@ def test_a_module_is_skipped_only_when_none_of_its_tests_can_be_selected(
 def test_test_study_run_and_the_tensorflow_modules_are_out_of_the_fast_tier():
     tests = ROOT / "tests"
     out = {p.stem for p in tests.glob("test_*.py") if deselects_module(FAST, module_markers(p))}
-    assert {"test_keras_mlp", "test_beyond", "test_compare", "test_study_run"} <= out
-    assert "test_tiers" not in out and "test_lab" not in out
+    slow = {"test_keras_mlp", "test_beyond", "test_compare", "test_study_run", "test_lab"}
+    assert slow <= out
+    assert "test_tiers" not in out and "test_params" not in out
