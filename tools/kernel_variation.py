@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from digits_helpers.pipeline import LocalKernelManager
+from digits_helpers.pipeline import KERNEL_NAME, LocalKernelManager
 from digits_helpers.registry import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def execute_variant(env: dict[str, str], parameters: dict[str, int]) -> dict[str
                     str(source),
                     str(output),
                     parameters=given,
-                    kernel_name="python3",
+                    kernel_name=KERNEL_NAME,
                     cwd=str(work),
                     progress_bar=False,
                     kernel_manager_class=LocalKernelManager,
