@@ -11,18 +11,20 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn import svm
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from digits_helpers import keras_sweep
+from digits_helpers import augment, keras_sweep
 from digits_helpers.data import Split
+from digits_helpers.formatting import pct
 from digits_helpers.keras_mlp import seed_keras
-from digits_helpers.registry import CNN, SHIFTED_MLP, SVC
+from digits_helpers.registry import CNN, CNN_AUGMENTATIONS, SHIFTED_MLP, SVC
 from digits_helpers.tf_runtime import keras
-
-SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
 @dataclass
@@ -41,6 +43,9 @@ class BeyondRun:
         Predicted label of each test row.
     details : dict
         The trainer's settings and choices, JSON-ready.
+    model : object
+        The trained model, to be saved with the run
+        (:func:`digits_helpers.artifacts.save_model`).
     """
 
     name: str
@@ -48,6 +53,7 @@ class BeyondRun:
     train_seconds: float
     test_predictions: np.ndarray
     details: dict = field(default_factory=dict)
+    model: Any = None
 
     def summary(self) -> dict:
         """JSON-ready summary for ``results.json``.
@@ -64,58 +70,6 @@ class BeyondRun:
             "train_seconds": float(self.train_seconds),
             "details": self.details,
         }
-
-
-def shift_augment(images: np.ndarray) -> np.ndarray:
-    """The images plus four copies shifted by one pixel (up, down, left, right), zero-filled.
-
-    Parameters
-    ----------
-    images : numpy.ndarray
-        Shape ``(n_images, height, width)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(5 * n_images, height, width)``: the images, then all of them shifted
-        right, left, down and up, each block in the input's order; the row or column
-        shifted in is zero, none wraps around.
-    """
-    copies = [images]
-    for dy, dx in SHIFTS:
-        shifted = np.roll(images, (dy, dx), axis=(1, 2))
-        if dy:
-            shifted[:, 0 if dy > 0 else -1, :] = 0
-        if dx:
-            shifted[:, :, 0 if dx > 0 else -1] = 0
-        copies.append(shifted)
-    return np.concatenate(copies)
-
-
-def shift_augment_rows(
-    X: np.ndarray, y: np.ndarray, image_shape: tuple[int, int] = (8, 8)
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shift_augment` for flat pixel rows: five rows per digit, labels repeated.
-
-    Parameters
-    ----------
-    X : numpy.ndarray
-        Flat pixel rows, shape ``(n_rows, height * width)``.
-    y : numpy.ndarray
-        Label of each row, shape ``(n_rows,)``.
-    image_shape : tuple of int, default=(8, 8)
-        Height and width of one image.
-
-    Returns
-    -------
-    X_augmented : numpy.ndarray
-        Shape ``(5 * n_rows, height * width)``, in :func:`shift_augment`'s order.
-    y_augmented : numpy.ndarray
-        ``y`` repeated five times, matching ``X_augmented``.
-    """
-    images = X.reshape(len(X), *image_shape)
-    shifted = shift_augment(images).reshape(-1, X.shape[1])
-    return shifted, np.tile(y, len(SHIFTS) + 1)
 
 
 def train_shifted_mlp(
@@ -158,7 +112,7 @@ def train_shifted_mlp(
     ValueError
         If ``configurations`` is empty or holds an invalid configuration.
     """
-    augment = partial(shift_augment_rows, image_shape=split.image_shape)
+    grow = partial(augment.shift_augment_rows, image_shape=split.image_shape)
     sweep = keras_sweep.run_sweep(
         split.X_train,
         split.y_train,
@@ -167,7 +121,7 @@ def train_shifted_mlp(
         configurations,
         seed=seed,
         hidden_units=hidden_units,
-        augment=augment,
+        augment=grow,
     )
     best = sweep.best
     return BeyondRun(
@@ -182,6 +136,7 @@ def train_shifted_mlp(
             "hidden_units": [int(u) for u in hidden_units],
             "validation_accuracy": best.history["val_accuracy"][-1],
         },
+        model=best.model,
     )
 
 
@@ -220,16 +175,59 @@ def build_cnn(
     )
 
 
+def _fit_cnn(
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+) -> tuple[keras.Sequential, float]:
+    """A CNN trained on ``images``; the model and the seconds ``fit`` took."""
+    seed_keras(seed)
+    model = build_cnn(images.shape[1:3], n_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        # A whole epoch per call into TensorFlow: less Python per step, same arithmetic.
+        steps_per_execution=math.ceil(len(labels) / batch_size),
+    )
+    start = time.perf_counter()
+    model.fit(images[..., None], labels, batch_size=batch_size, epochs=epochs, verbose=0)
+    return model, time.perf_counter() - start
+
+
+def _predict(model: keras.Sequential, images: np.ndarray) -> np.ndarray:
+    """The class of highest probability for each image (a plain call: no traced predict
+    function, which Keras would warn about retracing for every new model)."""
+    return np.asarray(model(images[..., None], training=False)).argmax(axis=1)
+
+
+def _accuracy(model: keras.Sequential, images: np.ndarray, labels: np.ndarray) -> float:
+    return float((_predict(model, images) == labels).mean())
+
+
 def train_cnn(
     split: Split,
     *,
     epochs: int = 10,
     batch_size: int = 64,
     learning_rate: float = 0.001,
-    augment: bool = True,
+    augmentations: Sequence[str] = ("shifts",),
+    validation_fraction: float = 0.2,
     seed: int = 42,
 ) -> BeyondRun:
-    """Train the CNN on the split's training images (optionally shift-augmented).
+    """Train the CNN, its training digits grown by the augmentation chosen on validation.
+
+    With one augmentation, it is used. With several, each trains a CNN on the first
+    ``1 - validation_fraction`` of the training rows, and is scored on the rest: the
+    validation digits as they are, and one scan variant of each
+    (:func:`~digits_helpers.augment.scan_variants`), half the score each, since the
+    model is meant for scans. The first of the best is kept, and the CNN is trained
+    again on all training rows with it. The test rows are only predicted.
 
     Parameters
     ----------
@@ -241,57 +239,74 @@ def train_cnn(
         Mini-batch size, >= 1.
     learning_rate : float, default=0.001
         Adam's learning rate.
-    augment : bool, default=True
-        Also train on every image shifted by one pixel in each direction
-        (:func:`shift_augment`): five times the images.
+    augmentations : Sequence of str, default=("shifts",)
+        Candidates among :data:`~digits_helpers.registry.CNN_AUGMENTATIONS`
+        (:func:`~digits_helpers.augment.augmented`), the simplest first.
+    validation_fraction : float, default=0.2
+        Share of the training rows held out to choose among several augmentations.
     seed : int, default=42
-        Seed of the initial weights, the dropout and the shuffles.
+        Seed of the initial weights, the dropout, the shuffles and the variants.
 
     Returns
     -------
     BeyondRun
-        ``train_seconds`` is the wall-clock time of ``model.fit`` alone. ``details``
-        holds the four settings, ``n_training_images`` (after augmentation) and
-        ``n_weights`` (the network's number of parameters).
+        ``train_seconds`` is the wall-clock time of every ``model.fit`` (the choice
+        included). ``details`` holds the settings, ``augmentation`` (the chosen one),
+        ``validation`` (each candidate's ``digits``, ``variants`` and ``score``
+        accuracies; empty with one candidate), ``n_training_images`` (after
+        augmentation) and ``n_weights``; ``model`` is the trained network.
 
     Raises
     ------
     ValueError
-        If ``epochs`` or ``batch_size`` is not an integer >= 1.
+        If ``epochs`` or ``batch_size`` is not an integer >= 1, or ``augmentations``
+        is empty or names an unknown augmentation.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1 (got {value!r})")
-    images, labels = split.train_images, split.y_train
-    if augment:
-        images, labels = shift_augment(images), np.tile(labels, len(SHIFTS) + 1)
-    seed_keras(seed)
-    model = build_cnn(split.image_shape, split.n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        # A whole epoch per call into TensorFlow: less Python per step, same arithmetic.
-        steps_per_execution=math.ceil(len(labels) / batch_size),
-    )
-    start = time.perf_counter()
-    model.fit(images[..., None], labels, batch_size=batch_size, epochs=epochs, verbose=0)
-    seconds = time.perf_counter() - start
-    probabilities = model.predict(split.test_images[..., None], verbose=0)
-    predictions = probabilities.argmax(axis=1)
+    candidates = list(augmentations)
+    if not candidates or any(a not in CNN_AUGMENTATIONS for a in candidates):
+        accepted = ", ".join(CNN_AUGMENTATIONS)
+        raise ValueError(f"augmentations must be a non-empty list of {accepted} (got {candidates})")
+    settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate}
+    seconds = 0.0
+    validation: dict[str, dict[str, float]] = {}
+    chosen = candidates[0]
+    if len(candidates) > 1:
+        n_fit = int(len(split.y_train) * (1 - validation_fraction))
+        fit_images, fit_labels = split.train_images[:n_fit], split.y_train[:n_fit]
+        held_images, held_labels = split.train_images[n_fit:], split.y_train[n_fit:]
+        variants = augment.scan_variants(held_images, 1, rng=np.random.default_rng(seed + 1))
+        for candidate in candidates:
+            images, labels = augment.augmented(fit_images, fit_labels, candidate, seed=seed)
+            model, spent = _fit_cnn(images, labels, split.n_classes, seed=seed, **settings)
+            seconds += spent
+            digits = _accuracy(model, held_images, held_labels)
+            varied = _accuracy(model, variants, held_labels)
+            validation[candidate] = {
+                "digits": digits,
+                "variants": varied,
+                "score": (digits + varied) / 2,
+            }
+        chosen = max(candidates, key=lambda c: validation[c]["score"])
+    images, labels = augment.augmented(split.train_images, split.y_train, chosen, seed=seed)
+    model, spent = _fit_cnn(images, labels, split.n_classes, seed=seed, **settings)
+    seconds += spent
+    predictions = _predict(model, split.test_images)
     return BeyondRun(
         name=CNN.name,
         test_accuracy=float((predictions == split.y_test).mean()),
         train_seconds=seconds,
         test_predictions=predictions,
         details={
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "augment": augment,
+            **settings,
+            "augmentation": chosen,
+            "validation": validation,
             "n_training_images": len(labels),
             "n_weights": int(model.count_params()),
         },
+        model=model,
     )
 
 
@@ -325,7 +340,10 @@ def tune_svc(
         The best candidate, refitted on all training rows, and its test accuracy;
         ``train_seconds`` is the wall-clock time of the whole search, refit
         included. ``details`` holds ``best_params`` (``C`` and ``gamma``) and
-        ``best_cv_score`` (mean cross-validated accuracy, a fraction).
+        ``best_cv_score`` (mean cross-validated accuracy, a fraction). ``model`` is
+        the best candidate with probabilities: the same SVC, its scores mapped to
+        probabilities by a sigmoid fitted on ``cv`` folds of the training rows
+        (``CalibratedClassifierCV(ensemble=False)``), trained after the timing.
     """
     search = GridSearchCV(
         svm.SVC(kernel="rbf"),
@@ -337,12 +355,16 @@ def tune_svc(
     search.fit(split.X_train, split.y_train)
     seconds = time.perf_counter() - start
     predictions = search.best_estimator_.predict(split.X_test)
+    with_probabilities = CalibratedClassifierCV(
+        svm.SVC(kernel="rbf", **search.best_params_), cv=cv, ensemble=False
+    ).fit(split.X_train, split.y_train)
     return BeyondRun(
         name=SVC.name,
         test_accuracy=float((predictions == split.y_test).mean()),
         train_seconds=seconds,
         test_predictions=predictions,
         details={"best_params": search.best_params_, "best_cv_score": float(search.best_score_)},
+        model=with_probabilities,
     )
 
 
@@ -368,3 +390,34 @@ def fit_svc(split: Split, *, C: float, gamma: float | str) -> np.ndarray:  # noq
         .fit(split.X_train, split.y_train)
         .predict(split.X_test)
     )
+
+
+def augmentation_table(details: Mapping) -> pd.DataFrame:
+    """How each candidate way of growing the CNN's training digits did on validation.
+
+    Parameters
+    ----------
+    details : Mapping
+        The CNN's ``details`` (:func:`train_cnn`): ``augmentation`` and ``validation``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by augmentation: ``validation digits``, ``validation variants`` and
+        ``score`` (their mean) as ``98.61%``, and ``chosen`` (``yes`` for the one
+        trained with). With a single candidate, its one row has no scores (``-``).
+    """
+    validation = details["validation"]
+    rows = []
+    for name in validation or [details["augmentation"]]:
+        scores = validation.get(name)
+        rows.append(
+            {
+                "augmentation": name,
+                "validation digits": pct(scores["digits"]) if scores else "-",
+                "validation variants": pct(scores["variants"]) if scores else "-",
+                "score": pct(scores["score"]) if scores else "-",
+                "chosen": "yes" if name == details["augmentation"] else "",
+            }
+        )
+    return pd.DataFrame(rows).set_index("augmentation")

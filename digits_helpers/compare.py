@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from digits_helpers import beyond, keras_mlp
+from digits_helpers.augment import shift_augment_rows
 from digits_helpers.data import Dataset, Split
 from digits_helpers.evaluate import accuracy_interval, repeated_split_accuracies
 from digits_helpers.formatting import pct
@@ -83,7 +84,7 @@ def keras_fit_predict(
     def fit_predict(split: Split) -> np.ndarray:
         augment = None
         if shifted:
-            augment = partial(beyond.shift_augment_rows, image_shape=split.image_shape)
+            augment = partial(shift_augment_rows, image_shape=split.image_shape)
         run = keras_mlp.train_configuration(
             split.X_train,
             split.y_train,
@@ -106,7 +107,8 @@ def cnn_fit_predict(details: Mapping, *, seed: int) -> FitPredict:
     ----------
     details : Mapping
         The CNN's ``details`` in the beyond-the-MLP record: ``epochs``,
-        ``batch_size``, ``learning_rate`` and ``augment``.
+        ``batch_size``, ``learning_rate`` and ``augmentation`` (the one chosen on
+        validation, used as it is: no choice is made again).
     seed : int
         Seed of the initial weights.
 
@@ -123,7 +125,7 @@ def cnn_fit_predict(details: Mapping, *, seed: int) -> FitPredict:
             epochs=details["epochs"],
             batch_size=details["batch_size"],
             learning_rate=details["learning_rate"],
-            augment=details["augment"],
+            augmentations=(details["augmentation"],),
             seed=seed,
         ).test_predictions
 

@@ -328,7 +328,7 @@ def train_configuration(
     augment : callable, optional
         ``augment(X, y) -> (X, y)`` applied to the training rows only, after the
         validation rows are split off (so no copy of a validation digit is trained
-        on); e.g. :func:`digits_helpers.beyond.shift_augment_rows`.
+        on); e.g. :func:`digits_helpers.augment.shift_augment_rows`.
 
     Returns
     -------

@@ -18,7 +18,7 @@ import yaml
 
 from digits_helpers.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.keras_config import KerasConfig
-from digits_helpers.registry import SEARCH_STRATEGIES
+from digits_helpers.registry import CNN_AUGMENTATIONS, SEARCH_STRATEGIES
 from digits_helpers.values import is_int, is_number, shown
 
 PROFILES = ("quick", "full")
@@ -135,6 +135,22 @@ def _int_list(
             or len(value) < min_length
             or not all(is_int(v) and minimum <= v <= maximum for v in value)
             or (unique and len(set(value)) != len(value))
+        ):
+            raise _fail(name, accepts, value)
+        return list(value)
+
+    return Parameter(name, accepts, check, "")
+
+
+def _choice_list(name: str, options: tuple[str, ...]) -> Parameter:
+    accepts = "a non-empty list of distinct values among " + ", ".join(repr(o) for o in options)
+
+    def check(value: Any) -> list[str]:
+        if (
+            not isinstance(value, list | tuple)
+            or not value
+            or not all(isinstance(v, str) and v in options for v in value)
+            or len(set(value)) != len(value)
         ):
             raise _fail(name, accepts, value)
         return list(value)
@@ -282,7 +298,10 @@ SCHEMA: dict[str, Parameter] = {
         ),
         _described(_int_list("keras_hidden_units", 1, 4096), "units of each hidden Dense layer"),
         _described(_int("cnn_epochs", 1), "epochs of the convolutional network"),
-        _described(_bool("cnn_augment"), "train the CNN on one-pixel-shifted copies too"),
+        _described(
+            _choice_list("cnn_augmentations", CNN_AUGMENTATIONS),
+            "how the CNN's training digits may be grown; several: chosen on validation",
+        ),
         Parameter(
             "svc_param_grid",
             "a mapping with keys 'C' and 'gamma' to lists of values",

@@ -40,6 +40,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("keras", "03_keras_sweeps"),
     Stage("beyond", "04_beyond_the_mlp"),
     Stage("comparison", "05_comparison", reads=("sklearn", "keras", "beyond")),
+    # Reads the models the earlier stages saved, and the comparison's choice of the best.
+    Stage("reading", "06_reading_a_form", reads=("sklearn", "keras", "beyond", "comparison")),
 )
 STAGE_KEYS = tuple(stage.key for stage in STAGES)
 
@@ -51,7 +53,7 @@ def stage(key: str) -> Stage:
     ----------
     key : str
         One of :data:`STAGE_KEYS`: ``"preprocessing"``, ``"sklearn"``, ``"keras"``,
-        ``"beyond"`` or ``"comparison"``.
+        ``"beyond"``, ``"comparison"`` or ``"reading"``.
 
     Returns
     -------
@@ -128,3 +130,7 @@ def model(name: str) -> Model:
 # How the scikit-learn grid is searched: every combination, every combination that
 # trains a distinct model, or successive halving on that reduced grid.
 SEARCH_STRATEGIES = ("grid", "effective-grid", "halving")
+
+# How the CNN's training digits may be grown (digits_helpers.augment.augmented): as they are,
+# shifted by one pixel, or also varied as scans and other hands vary them.
+CNN_AUGMENTATIONS = ("none", "shifts", "scan")

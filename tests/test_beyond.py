@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import beyond
+from digits_helpers import augment, beyond
 
 pytestmark = pytest.mark.tensorflow  # beyond imports TensorFlow
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.tensorflow  # beyond imports TensorFlow
 def test_shift_augment_adds_four_one_pixel_shifts_with_zero_fill():
     image = np.zeros((1, 3, 3), dtype=np.float32)
     image[0, 1, 1] = 1.0
-    shifted = beyond.shift_augment(image)
+    shifted = augment.shift_augment(image)
     assert shifted.shape == (5, 3, 3)
     positions = {tuple(np.argwhere(s)[0]) for s in shifted}
     assert positions == {(1, 1), (1, 2), (1, 0), (2, 1), (0, 1)}
@@ -22,7 +22,7 @@ def test_shift_augment_adds_four_one_pixel_shifts_with_zero_fill():
 def test_shift_does_not_wrap_around_the_edge():
     image = np.zeros((1, 3, 3), dtype=np.float32)
     image[0, 0, 2] = 1.0
-    shifted = beyond.shift_augment(image)
+    shifted = augment.shift_augment(image)
     assert shifted[1].sum() == 0.0  # shifted right, off the image
 
 
@@ -32,20 +32,40 @@ def test_cnn_takes_images_and_outputs_one_probability_per_class():
 
 
 def test_cnn_learns_the_digits_in_one_epoch(split):
-    run = beyond.train_cnn(split, epochs=1, augment=False, seed=0)
+    run = beyond.train_cnn(split, epochs=1, augmentations=["none"], seed=0)
     assert run.test_accuracy > 0.7 and run.test_predictions.shape == split.y_test.shape
     assert run.summary()["details"]["n_training_images"] == len(split.y_train)
 
 
 def test_cnn_is_reproducible_for_the_same_seed(split):
-    a = beyond.train_cnn(split, epochs=1, augment=False, seed=3)
-    b = beyond.train_cnn(split, epochs=1, augment=False, seed=3)
+    a = beyond.train_cnn(split, epochs=1, augmentations=["none"], seed=3)
+    b = beyond.train_cnn(split, epochs=1, augmentations=["none"], seed=3)
     np.testing.assert_array_equal(a.test_predictions, b.test_predictions)
 
 
-def test_augmentation_multiplies_the_training_images_by_five(split):
-    run = beyond.train_cnn(split, epochs=1, augment=True, seed=0)
+def test_shifts_multiply_the_training_images_by_five(split):
+    run = beyond.train_cnn(split, epochs=1, augmentations=["shifts"], seed=0)
     assert run.details["n_training_images"] == 5 * len(split.y_train)
+    assert run.details["validation"] == {}  # one candidate: no choice to make
+
+
+def test_the_augmentation_is_chosen_on_validation_digits_and_scans(split):
+    run = beyond.train_cnn(split, epochs=1, augmentations=["none", "scan"], seed=0)
+    scores = run.details["validation"]
+    assert set(scores) == {"none", "scan"}
+    for score in scores.values():
+        assert score["score"] == pytest.approx((score["digits"] + score["variants"]) / 2)
+    best = max(["none", "scan"], key=lambda name: scores[name]["score"])
+    assert run.details["augmentation"] == best
+    grown = {"none": 1, "scan": 2 + len(augment.SHIFTS) + augment.SCAN_COPIES}[best]
+    assert run.details["n_training_images"] == grown * len(split.y_train)
+    table = beyond.augmentation_table(run.details)
+    assert list(table.index) == ["none", "scan"] and table.loc[best, "chosen"] == "yes"
+
+
+def test_an_unknown_augmentation_is_refused(split):
+    with pytest.raises(ValueError, match="augmentations must be"):
+        beyond.train_cnn(split, epochs=1, augmentations=["rotate"])
 
 
 @pytest.mark.parametrize("epochs", [0, -1, 1.5])
@@ -61,8 +81,8 @@ def test_svc_search_picks_from_the_grid_and_beats_97_percent(split):
 
 def test_shift_augment_rows_matches_the_image_shifts(split):
     X, y = split.X_train[:5], split.y_train[:5]
-    rows, labels = beyond.shift_augment_rows(X, y, image_shape=split.image_shape)
-    images = beyond.shift_augment(split.train_images[:5])
+    rows, labels = augment.shift_augment_rows(X, y, image_shape=split.image_shape)
+    images = augment.shift_augment(split.train_images[:5])
     np.testing.assert_array_equal(rows, images.reshape(len(images), -1))
     np.testing.assert_array_equal(labels, np.tile(y, 5))
 

@@ -26,6 +26,7 @@ from digits_helpers.params import (
     ParameterError,
     check_notebook_parameters,
 )
+from digits_helpers.registry import CNN_AUGMENTATIONS
 from digits_helpers.registry import SEARCH_STRATEGIES as STRATEGIES
 
 SEEDS = st.integers(0, MAX_SEED)
@@ -64,7 +65,7 @@ VALID = {
     "keras_configurations": st.lists(KERAS_CONFIG, min_size=1, max_size=3),
     "keras_hidden_units": st.lists(st.integers(1, 4096), min_size=1, max_size=3),
     "cnn_epochs": st.integers(min_value=1),
-    "cnn_augment": st.booleans(),
+    "cnn_augmentations": st.lists(st.sampled_from(CNN_AUGMENTATIONS), min_size=1, unique=True),
     "repeat_seeds": st.lists(SEEDS, min_size=2, max_size=4, unique=True),
     **{name: st.floats(0.5, 1.0) for name in ("target_accuracy", "mlp_target", "beyond_target")},
 }
@@ -83,7 +84,7 @@ INVALID = {
     | st.lists(KERAS_CONFIG.map(lambda c: {k: c[k] for k in KERAS_CONFIG_KEYS[1:]}), min_size=1),
     "keras_hidden_units": st.just([]) | st.lists(st.integers(max_value=0), min_size=1),
     "cnn_epochs": st.integers(max_value=0),
-    "cnn_augment": st.none(),
+    "cnn_augmentations": st.sampled_from([[], ["rotate"], ["scan", "scan"], "scan"]),
     "repeat_seeds": st.lists(SEEDS, max_size=1) | st.lists(st.just(7), min_size=2, max_size=3),
     **{
         name: st.floats(max_value=0.49) | st.floats(min_value=1.01) | st.text()
