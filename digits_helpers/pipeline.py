@@ -36,10 +36,11 @@ from traitlets import default
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
-from digits_helpers import results
+from digits_helpers import artifacts, results
+from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.params import validate
-from digits_helpers.registry import STAGES, Stage
+from digits_helpers.registry import MODELS, STAGES, Stage
 from digits_helpers.values import jsonable
 
 CACHE_DIR = ".cache"
@@ -425,6 +426,9 @@ def _run_locked(
             "total_seconds": round(report.seconds, 3),
         }
         document = results.assemble(staging, parameters, timings)
+        spread = document.get("comparison", {}).get("spread", {})
+        artifacts.record_repeated_splits(staging, spread)
+        document["models"] = artifacts.models_section(staging, spread)
         document["notebooks"] = digests  # what publish compares notebooks/ against
         results.write_json_atomic(staging / results.RESULTS_FILE, document)
         _publish(staging, runs / name)
@@ -497,7 +501,10 @@ def _reuse(
         try:
             graft_prose(cached / step.filename, notebook, output)
             prepare_for_book(output, **relative)
-            shutil.copy2(cached / f"{step.key}.json", staging / f"{step.key}.json")
+            for name in _recorded_files(cached):
+                if name != step.filename:
+                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(cached / name, staging / name)
             seconds = float(json.loads((cached / "meta.json").read_text())["seconds"])
             os.utime(cached)  # recently used: pruning keeps it
         except FileNotFoundError:  # pruned meanwhile by a run of another name
@@ -532,16 +539,59 @@ def verify_cache_entry(cached: Path, step: Stage) -> str | None:
         return "meta.json is missing"
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return f"meta.json is unreadable: {type(exc).__name__}"
+    if not isinstance(recorded, dict):
+        return "meta.json records no SHA-256 of the files"
     for filename in (step.filename, f"{step.key}.json"):
-        if not isinstance(recorded, dict) or filename not in recorded:
+        if filename not in recorded:
             return f"meta.json records no SHA-256 of {filename}"
+    for filename, expected in recorded.items():
+        if not _is_entry_path(filename):
+            return f"meta.json names a file outside the entry: {filename!r}"
         try:
             actual = _file_sha256(cached / filename)
         except OSError as exc:
             return f"{filename}: {exc.strerror or exc}"
-        if actual != recorded[filename]:
+        if actual != expected:
             return f"{filename} does not match its SHA-256"
     return None
+
+
+def _is_entry_path(name: str) -> bool:
+    """Whether ``name`` is a plain relative path inside a cache entry."""
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
+
+
+def _recorded_files(cached: Path) -> list[str]:
+    """The files a verified cache entry records, as paths relative to it."""
+    return sorted(json.loads((cached / "meta.json").read_text())["sha256"])
+
+
+def stage_files(step: Stage, folder: Path) -> list[str]:
+    """The files a notebook's execution leaves in a run folder, relative to it.
+
+    Parameters
+    ----------
+    step : Stage
+        The notebook's stage.
+    folder : Path
+        The run (or staging) folder it executed in.
+
+    Returns
+    -------
+    list of str
+        The executed notebook, the stage's results file, and every file of the models
+        the stage trains (``models/<key>/...``), sorted.
+    """
+    names = [step.filename, f"{step.key}.json"]
+    for model in MODELS:
+        if model.stage == step.key:
+            saved = folder / MODELS_DIR / model.key
+            if saved.is_dir():
+                names += sorted(
+                    p.relative_to(folder).as_posix() for p in saved.rglob("*") if p.is_file()
+                )
+    return names
 
 
 def _file_sha256(path: Path) -> str:
@@ -583,7 +633,8 @@ def _store_in_cache(cached: Path, step: Stage, staging: Path, seconds: float) ->
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     digests = {}
-    for filename in (step.filename, f"{step.key}.json"):
+    for filename in stage_files(step, staging):
+        (tmp / filename).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(staging / filename, tmp / filename)
         digests[filename] = _file_sha256(tmp / filename)
     (tmp / "meta.json").write_text(json.dumps({"seconds": seconds, "sha256": digests}))

@@ -451,9 +451,42 @@ class ComparisonResult(StageResult):
     default_split: list
 
 
+@dataclass
+class ReadingResult(StageResult):
+    """The best model reading image files: scans, a form strip, varied digits (chapter 6).
+
+    Attributes
+    ----------
+    model : str
+        The name of the model that read them (the best over the repeated splits).
+    agreement : list of dict
+        :func:`~digits_helpers.reading.agreement_table`'s rows: ``condition``, ``files``,
+        ``unreadable``, ``agreement``, ``accuracy`` and ``unsure`` (fractions).
+    strip : dict
+        ``truth`` (the digits written), ``read`` (the text read, ``?`` for unsure),
+        ``gaps`` (pixels between neighbours, negative where they touch).
+    variants : list of dict
+        :func:`~digits_helpers.reading.variant_accuracy_table`'s rows: ``model``,
+        ``digits``, ``rescanned`` and ``varied`` accuracies.
+    """
+
+    stage: ClassVar[str] = "reading"
+    model: str
+    agreement: list
+    strip: dict
+    variants: list
+
+
 STAGE_RESULTS: dict[str, type[StageResult]] = {
     cls.stage: cls
-    for cls in (PreprocessingResult, SklearnResult, KerasResult, BeyondResult, ComparisonResult)
+    for cls in (
+        PreprocessingResult,
+        SklearnResult,
+        KerasResult,
+        BeyondResult,
+        ComparisonResult,
+        ReadingResult,
+    )
 }
 
 

@@ -82,6 +82,7 @@ TINY_DECLARES = {
     "03_keras_sweeps": ("model_seed",),
     "04_beyond_the_mlp": ("cnn_epochs",),
     "05_comparison": ("repeat_seeds",),
+    "06_reading_a_form": ("model_seed",),
 }
 
 

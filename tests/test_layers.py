@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "digits_helpers"
-# From the bottom up: names and formats; data and records; models; the study's
-# comparison and prose; running, building and publishing it.
+# From the bottom up: names, formats and reading an image; data, records and saved models;
+# training; the study's comparison, prose and reading files with a model; running,
+# building and publishing it.
 LAYERS = (
-    {"registry", "formatting", "values", "tf_runtime", "lean_mlp", "ipkernel"},
-    {"data", "results", "keras_config", "plots", "plotly_offline"},
+    {"registry", "formatting", "values", "tf_runtime", "lean_mlp", "ipkernel", "segment", "scan"},
+    {"data", "results", "keras_config", "plots", "plotly_offline", "augment", "artifacts"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
-    {"compare", "narrative"},
+    {"compare", "narrative", "predict", "reading"},
     {"params", "kernel", "parameter_page", "pipeline", "book", "publish", "cli", "__main__"},
 )
 

@@ -74,7 +74,8 @@ def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(proje
     _run(project)
     report = _run(project, cv=5)
     executed = [s.name for s in report.steps if not s.cached]
-    assert executed == ["02_sklearn_search", "05_comparison"]
+    # The comparison and the reading chapter read what 02 saved.
+    assert executed == ["02_sklearn_search", "05_comparison", "06_reading_a_form"]
 
 
 @pytest.mark.notebooks
@@ -84,7 +85,8 @@ def test_editing_a_notebook_reexecutes_it(project):
         project / "notebooks" / "03_keras_sweeps.ipynb", "keras", ("model_seed",), "x = 1"
     )
     report = _run(project)
-    assert [s.name for s in report.steps if not s.cached] == ["03_keras_sweeps", "05_comparison"]
+    executed = [s.name for s in report.steps if not s.cached]
+    assert executed == ["03_keras_sweeps", "05_comparison", "06_reading_a_form"]
 
 
 @pytest.mark.notebooks
@@ -222,3 +224,55 @@ def test_notebook_digest_tells_code_from_prose(project):
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ignored")]
     nbformat.write(nb, path)
     assert pipeline.notebook_digest(path)["code"] != before["code"]
+
+
+def _saves_a_model(project: Path) -> None:
+    """The stand-in beyond notebook also leaves a model file in the run, as the real one."""
+    _write_notebook(
+        project / "notebooks" / "04_beyond_the_mlp.ipynb",
+        "beyond",
+        ("cnn_epochs",),
+        "from pathlib import Path\n"
+        "folder = Path('models/cnn')\n"
+        "folder.mkdir(parents=True, exist_ok=True)\n"
+        "(folder / 'model.keras').write_bytes(b'weights')\n"
+        "import json\n"
+        "card = dict(key='cnn', file='model.keras', format='keras', sha256='', dataset='digits',"
+        " image_shape=[8, 8], input='images', n_classes=10, test_accuracy=0.9)\n"
+        "(folder / 'model.json').write_text(json.dumps(card))",
+    )
+
+
+@pytest.mark.notebooks
+def test_a_stages_model_files_are_cached_and_restored_with_it(project):
+    _saves_a_model(project)
+    _run(project)
+    report = _run(project)
+    assert all(step.cached for step in report.steps)
+    model = project / "runs" / "trial" / "models" / "cnn" / "model.keras"
+    assert model.read_bytes() == b"weights"
+
+
+@pytest.mark.notebooks
+def test_a_tampered_cached_model_file_executes_the_stage_again(project):
+    _saves_a_model(project)
+    _run(project)
+    (cached,) = (project / "runs" / ".cache").glob("*/models/cnn/model.keras")
+    cached.write_bytes(b"tampered")
+    report = _run(project)
+    assert [s.name for s in report.steps if not s.cached] == ["04_beyond_the_mlp"]
+    model = project / "runs" / "trial" / "models" / "cnn" / "model.keras"
+    assert model.read_bytes() == b"weights"
+
+
+def test_stage_files_lists_the_notebook_its_results_and_its_models(tmp_path):
+    beyond = next(step for step in STAGES if step.key == "beyond")
+    (tmp_path / "models" / "cnn").mkdir(parents=True)
+    (tmp_path / "models" / "cnn" / "model.keras").write_bytes(b"")
+    (tmp_path / "models" / "sklearn").mkdir()  # another stage's model
+    (tmp_path / "models" / "sklearn" / "model.skops").write_bytes(b"")
+    assert pipeline.stage_files(beyond, tmp_path) == [
+        "04_beyond_the_mlp.ipynb",
+        "beyond.json",
+        "models/cnn/model.keras",
+    ]
