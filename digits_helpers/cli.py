@@ -49,6 +49,25 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--remote", default="origin", help="remote that --push pushes to")
     publish.add_argument("--push", action="store_true", help="push the branch after committing")
 
+    predict = commands.add_parser(
+        "predict", help="read handwritten digits from image files with a run's saved model"
+    )
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG or TIFF files")
+    predict.add_argument("--run", help="run name (default: the latest successful run)")
+    predict.add_argument(
+        "--model", default="best", help="best (the run's, by repeated splits) or a model key"
+    )
+    predict.add_argument(
+        "--form", action="store_true", help="each image is a strip of several digits side by side"
+    )
+    predict.add_argument("--json", action="store_true", help="print one JSON line per file")
+    predict.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="flag a digit as unsure (?) below this probability (default: 0.8)",
+    )
+
     show = commands.add_parser("params", help="list the parameters and what they accept")
     show.add_argument("--profile", choices=params_module.PROFILES, default="quick")
     return parser
@@ -84,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "publish":
             return _publish(args)
+        if args.command == "predict":
+            return _predict(args)
         return _build(args)
     except KeyboardInterrupt as exc:  # a RunInterrupted says where the partial run is
         detail = str(exc) or "interrupted (Ctrl-C)"
@@ -132,6 +153,36 @@ def _build(args: argparse.Namespace) -> int:
         return 1
     print(f"book built: {html / 'index.html'}")
     return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from digits_helpers import predict
+    from digits_helpers.artifacts import ModelRefused
+    from digits_helpers.pipeline import find_root, latest_run
+
+    threshold = predict.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold < 1:
+        return _refuse("predict", f"--threshold must be between 0 and 1 (got {args.threshold})")
+    try:
+        root = find_root()
+        name = args.run or latest_run(root)
+        run_dir = root / "runs" / name
+        if not (run_dir / "results.json").is_file():
+            raise FileNotFoundError(f"no finished run {name!r} in {root / 'runs'}")
+        loaded = predict.open_model(run_dir, args.model)
+    except (FileNotFoundError, ValueError) as exc:  # ModelRefused is a ValueError
+        if isinstance(exc, ModelRefused):
+            exc = f"{exc} (run `digits-book run --name {name}` again to retrain it)"
+        return _refuse("predict", exc)
+    readings = predict.read_files(args.images, loaded, form=args.form, threshold=threshold)
+    for reading in readings:
+        if args.json:
+            print(reading.to_json(loaded.model))
+        elif reading.error is None:
+            print(reading.line(args.form))
+        else:
+            print(f"digits-book predict: {reading.line(args.form)}", file=sys.stderr)
+    return 1 if any(r.error is not None for r in readings) else 0
 
 
 def _publish(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ __all__ = [
     "loss_curve",
     "repeated_split_figure",
     "sample_digits",
+    "scan_strip",
     "timing_figure",
 ]
 
@@ -668,3 +669,35 @@ def misclassified_digits(
             )
         )
     return figures
+
+
+def scan_strip(grey: np.ndarray, *, title: str) -> go.Figure:
+    """A scanned strip of a form as it looks: grey levels, 0 black and 255 white.
+
+    Parameters
+    ----------
+    grey : numpy.ndarray
+        Shape ``(height, width)``, uint8 grey levels.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The strip at its own proportions, without axes.
+    """
+    grey = np.asarray(grey, dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=grey,
+            colorscale="gray",
+            zmin=0,
+            zmax=255,
+            showscale=False,
+            hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, scaleanchor="x", autorange="reversed", constrain="domain")
+    height = int(120 + 700 * grey.shape[0] / grey.shape[1])
+    return _finish(fig, title=title, height=height, margin_top=50, margin_bottom=10)

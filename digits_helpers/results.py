@@ -459,6 +459,8 @@ class ReadingResult(StageResult):
     ----------
     model : str
         The name of the model that read them (the best over the repeated splits).
+    threshold : float
+        The probability below which a digit was flagged unsure.
     agreement : list of dict
         :func:`~digits_helpers.reading.agreement_table`'s rows: ``condition``, ``files``,
         ``unreadable``, ``agreement``, ``accuracy`` and ``unsure`` (fractions).
@@ -472,6 +474,7 @@ class ReadingResult(StageResult):
 
     stage: ClassVar[str] = "reading"
     model: str
+    threshold: float
     agreement: list
     strip: dict
     variants: list

@@ -91,6 +91,25 @@ GLUED_IN_RESULTS = {
         for stat in ("mean", "std")
     },
 }
+def _reading(results: dict) -> dict:
+    return results["reading"]
+
+
+def _best_varied(results: dict) -> float:
+    reading = _reading(results)
+    (row,) = [row for row in reading["variants"] if row["model"] == reading["model"]]
+    return row["varied"]
+
+
+GLUED_IN_RESULTS |= {
+    "reading_model": lambda r: _reading(r)["model"],
+    "reading_threshold": lambda r: _reading(r)["threshold"],
+    "reading_files": lambda r: sum(row["files"] for row in _reading(r)["agreement"]),
+    "reading_min_agreement": lambda r: min(row["agreement"] for row in _reading(r)["agreement"]),
+    "strip_truth": lambda r: _reading(r)["strip"]["truth"],
+    "strip_read": lambda r: _reading(r)["strip"]["read"],
+    "best_varied_accuracy": _best_varied,
+}
 # The verdicts glued into the conclusions, as the run's numbers imply them.
 MLP_ACCURACY = {
     SKLEARN_MLP.name: lambda r: r["sklearn"]["test_accuracy"],
@@ -166,6 +185,7 @@ SEED7_SETTINGS = {
         {"validation_split": 0.1, "learning_rate": 0.01, "batch_size": 128, "epochs": 5},
     ],
     "cnn_epochs": 1,
+    "cnn_augmentations": ["shifts"],
     "svc_param_grid": {"C": [10], "gamma": ["scale"]},
     "repeat_seeds": [0, 1],
 }
@@ -207,6 +227,8 @@ def test_results_json_has_every_section(quick):
         "keras",
         "beyond",
         "comparison",
+        "reading",
+        "models",
         "timings",
         "versions",
     }
