@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "digits_helpers"
 # From the bottom up: names and formats; data and records; models; the study's
 # comparison and prose; running, building and publishing it.
 LAYERS = (
-    {"registry", "formatting", "values", "tf_runtime", "lean_mlp", "ipkernel"},
+    {"registry", "formatting", "values", "tf_runtime", "lean_mlp", "ipkernel", "mnist_files"},
     {"data", "results", "keras_config", "plots", "plotly_offline"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
     {"compare", "narrative"},
