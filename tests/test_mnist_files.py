@@ -388,6 +388,17 @@ def test_a_gzip_bomb_is_read_no_further_than_max_bytes(tmp_path, small, monkeypa
     assert sum(read) < 1_000_100  # both passes: its header, then the data up to max_bytes + 1
 
 
+def test_a_plain_file_is_measured_before_it_is_read(tmp_path, small):
+    # Its size on disk gives the exact count of trailing bytes, even past max_bytes,
+    # which a gzipped file's could not without decompressing them.
+    paths = write_set(tmp_path, small)
+    path = paths["test_labels"]
+    path.write_bytes(idx_bytes(small["test_labels"]) + bytes(2_000_000))
+    message = load_error(tmp_path, max_bytes=1_000_000)
+    assert message.startswith(f"{path} (test labels): is 2,000,013 bytes, expected 13")
+    assert message.endswith(": 2,000,000 trailing bytes")
+
+
 def test_labels_outside_0_to_9_are_named(tmp_path, small):
     small["test_labels"][[1, 3]] = [12, 255]
     paths = write_set(tmp_path, small, gzipped=True)
