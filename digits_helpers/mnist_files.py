@@ -725,7 +725,7 @@ def _npz_shapes(path: Path, max_bytes: int) -> dict[str, tuple[int, ...]]:
             if len(shape) != ndim:
                 raise MnistFileError(
                     f"{where}: shape {shape} ({len(shape)} dimensions), expected {ndim}"
-                    f" ({'(n, rows, cols)' if ndim == 3 else '(n,)'})",
+                    f", {'(n, rows, cols)' if ndim == 3 else '(n,)'}",
                     path,
                 )
             if math.prod(shape) == 0:
