@@ -205,6 +205,7 @@ def save_model(
             import skops.io
 
             skops.io.dump(_plain_estimator(estimator), tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other users
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -230,6 +231,13 @@ def save_model(
     predicted = saved.probabilities(split.test_images).argmax(axis=1)
     card["test_accuracy"] = float((predicted == split.y_test).mean())
     return write_json_atomic(folder / CARD_FILE, card)
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it, then restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_card(run_dir: Path | str, model: Model) -> dict:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from digits_helpers import params as params_module
+from digits_helpers.registry import UNSURE_BELOW
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=float,
         default=None,
-        help="flag a digit as unsure (?) below this probability (default: 0.8)",
+        help=f"flag a digit as unsure (?) below this probability (default: {UNSURE_BELOW})",
     )
 
     show = commands.add_parser("params", help="list the parameters and what they accept")
@@ -160,7 +161,7 @@ def _predict(args: argparse.Namespace) -> int:
     from digits_helpers.artifacts import ModelRefused
     from digits_helpers.pipeline import find_root, latest_run
 
-    threshold = predict.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    threshold = UNSURE_BELOW if args.threshold is None else args.threshold
     if not 0 < threshold < 1:
         return _refuse("predict", f"--threshold must be between 0 and 1 (got {args.threshold})")
     try:

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from digits_helpers import scan, segment
-from digits_helpers.artifacts import LoadedModel, load_model, read_card
-from digits_helpers.registry import MODELS, Model
+from digits_helpers.artifacts import LoadedModel, load_model
+from digits_helpers.registry import MODELS, UNSURE_BELOW, Model
 
 # Below this probability a digit is flagged as unsure.
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD = UNSURE_BELOW
 UNSURE = "?"
 TOP = 3
 
@@ -206,7 +206,6 @@ def open_model(run_dir: Path, name: str) -> LoadedModel:
         The model's files do not match its card, or it reads other inputs.
     """
     model = model_named(name, run_dir)
-    read_card(run_dir, model)
     return load_model(run_dir, model, dataset="digits", image_shape=(8, 8))
 
 
@@ -242,7 +241,8 @@ def digit_features(path: Path | str) -> np.ndarray:
     pieces = segment.segment_strip(ink.mask, split_touching=False)
     if len(pieces) > 1:
         raise scan.ScanError(
-            f"{path}: {len(pieces)} digits side by side: read a strip of a form with --form"
+            f"{path}: {len(pieces)} separate pieces of ink side by side, not one digit: "
+            "to read a strip of a form, use --form"
         )
     return scan.digit_features(ink)[None]
 

@@ -134,3 +134,7 @@ SEARCH_STRATEGIES = ("grid", "effective-grid", "halving")
 # How the CNN's training digits may be grown (digits_helpers.augment.augmented): as they are,
 # shifted by one pixel, or also varied as scans and other hands vary them.
 CNN_AUGMENTATIONS = ("none", "shifts", "scan")
+
+# digits-book predict prints a digit only when the model gives it at least this
+# probability; below it, "?" and the model's best guesses.
+UNSURE_BELOW = 0.8

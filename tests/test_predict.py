@@ -98,7 +98,9 @@ def test_predict_prints_one_line_per_digit_and_goes_on_after_a_bad_file(
     assert len(errors) == 3 and "Traceback" not in done.stderr
     assert f"{files['not-an-image']}: error: not a PNG, JPEG or TIFF image" in errors[0]
     assert f"{files['blank']}: error: blank image" in errors[1]
-    assert f"{files['strip']}: error: 5 digits side by side: read a strip" in errors[2]
+    # Five digits, two of them touching: four pieces of ink.
+    assert f"{files['strip']}: error: 4 separate pieces of ink side by side" in errors[2]
+    assert "use --form" in errors[2]
 
 
 def test_predict_reads_the_digits_as_the_model_does_in_memory(study_project, run_dir, files, split):
