@@ -91,6 +91,8 @@ GLUED_IN_RESULTS = {
         for stat in ("mean", "std")
     },
 }
+
+
 def _reading(results: dict) -> dict:
     return results["reading"]
 
