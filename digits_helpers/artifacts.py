@@ -160,7 +160,7 @@ def save_model(
     *,
     split: Split,
     parameters: Mapping[str, Any],
-) -> Path:
+) -> None:
     """Save a trained model and its card into ``<run_dir>/models/<key>/``.
 
     The model file is written first, under a temporary name, and renamed into place;
@@ -182,10 +182,8 @@ def save_model(
     parameters : Mapping
         Its settings and choices (JSON-ready), as the chapter reports them.
 
-    Returns
-    -------
-    Path
-        The card's path.
+    Nothing is returned, so that a notebook's last line ``save_model(...)`` shows
+    nothing in the book.
     """
     folder = model_dir(run_dir, model)
     folder.mkdir(parents=True, exist_ok=True)
@@ -230,7 +228,7 @@ def save_model(
     saved = LoadedModel(model=model, card=card, estimator=estimator)
     predicted = saved.probabilities(split.test_images).argmax(axis=1)
     card["test_accuracy"] = float((predicted == split.y_test).mean())
-    return write_json_atomic(folder / CARD_FILE, card)
+    write_json_atomic(folder / CARD_FILE, card)
 
 
 def _umask() -> int:
