@@ -64,7 +64,8 @@ def measure(seed: int, epochs: int) -> dict[str, dict[str, float]]:
                 condition = reading.Condition(size)
                 paths = reading.write_scans(split.test_images, Path(scratch) / str(size), condition)
                 read = predict.read_files(paths, loaded, form=False, threshold=0.0)
-                digits = np.array([r.digits[0].digit for r in read])
+                # An unreadable file counts as wrong.
+                digits = np.array([r.digits[0].digit if r.error is None else -1 for r in read])
                 row[f"files {size} px"] = float((digits == split.y_test).mean())
         scores[candidate] = row
         print(f"seed {seed} {candidate:6s} " + "  ".join(f"{k} {v:.4f}" for k, v in row.items()))

@@ -1,7 +1,7 @@
 """Cut the ink mask of a strip of handwritten digits into one mask per digit, left to right.
 
 A strip of a scanned form (a postcode, an amount) holds several digits side by side.
-:func:`segment_strip` finds them with three simple rules, applied in this order:
+:func:`segment_strip` finds them with four simple rules, applied in this order:
 
 1. **Components.** The ink is split into 8-connected components; a component smaller than
    ``min_ink_fraction`` of the largest one is a speck of noise and is dropped.
@@ -9,7 +9,11 @@ A strip of a scanned form (a postcode, an amount) holds several digits side by s
    of the narrower one's width are parts of one digit (the separate top bar of a "5", a "4"
    or "7" written with a gap) and are merged, until no two pieces overlap so much. A small
    part lying entirely within another's columns overlaps by its whole width, so it merges too.
-3. **Touching digits.** Digits are about as tall as each other, and a handwritten digit is
+3. **Fragments.** Digits on a line are about as tall as each other: a piece less than half
+   as tall as the tallest (``FRAGMENT_HEIGHT``) is a stroke the scan broke off, and joins the
+   piece nearest to it by columns. A digit written much smaller than its neighbours would be
+   joined to one of them.
+4. **Touching digits.** Digits are about as tall as each other, and a handwritten digit is
    rarely wider than ``max_aspect`` times its height. A piece wider than that, compared with
    the median height of the strip's pieces, is taken for ``k`` touching digits and cut at the
    columns with the least ink near its ``k - 1`` evenly spaced cut positions (details in
@@ -42,6 +46,9 @@ TYPICAL_ASPECT = 0.6
 # The narrowest digit width used to count touching digits, relative to the height (keeps a
 # strip of narrow "1"s from making a wide piece look like many digits).
 MIN_ASPECT = 0.5
+# A piece less than this share of the tallest piece's height is a fragment of a digit (a
+# stroke the scan broke off), not a digit: it joins its nearest neighbour.
+FRAGMENT_HEIGHT = 0.5
 # A cut is searched for within this share of a digit's width either side of its even position.
 # Kept narrow: a loop's inside has less ink than two strokes pressed together, so a wide window
 # cuts a "0" through its middle. On 369 synthetic pairs of touching digits (scikit-learn's,
@@ -101,6 +108,29 @@ def _merge_broken(spans: list[_Span], merge_overlap: float) -> list[_Span]:
             return spans
 
 
+def _attach_fragments(spans: list[_Span], rows: dict[int, tuple[int, int]]) -> list[_Span]:
+    """Join each span much shorter than the tallest to its nearest neighbour by columns."""
+    while len(spans) > 1:
+        extents = [
+            (min(rows[label][0] for label in span[2]), max(rows[label][1] for label in span[2]))
+            for span in spans
+        ]
+        heights = [bottom - top for top, bottom in extents]
+        short = [i for i, h in enumerate(heights) if h < FRAGMENT_HEIGHT * max(heights)]
+        if not short:
+            return spans
+        fragment = spans[min(short, key=heights.__getitem__)]
+        others = [span for span in spans if span is not fragment]
+        nearest = min(others, key=lambda s: max(s[0] - fragment[1], fragment[0] - s[1], 0))
+        merged = (
+            min(fragment[0], nearest[0]),
+            max(fragment[1], nearest[1]),
+            fragment[2] + nearest[2],
+        )
+        spans = [s for s in spans if s is not fragment and s is not nearest] + [merged]
+    return spans
+
+
 def _cut(piece: Piece, k: int, digit_width: float) -> list[Piece]:
     """Cut ``piece`` into ``k`` parts at the least-inked columns near the even positions."""
     width = piece.right - piece.left
@@ -152,7 +182,7 @@ def segment_strip(
     max_aspect : float, default=0.9
         The widest a single digit can be, as a share of the strip's median piece height.
     split_touching : bool, default=True
-        Apply the third rule; without it, a wide piece stays whole (a file meant to hold
+        Apply the fourth rule; without it, a wide piece stays whole (a file meant to hold
         one digit, which may be wide).
 
     Returns
@@ -186,9 +216,13 @@ def segment_strip(
         for label, (_, cols) in enumerate(ndimage.find_objects(labels), start=1)
         if sizes[label - 1] >= min_ink_fraction * sizes.max()
     ]
+    rows = {
+        label: (found[0].start, found[0].stop)
+        for label, found in enumerate(ndimage.find_objects(labels), start=1)
+    }
+    spans = _attach_fragments(_merge_broken(spans, merge_overlap), rows)
     pieces = [
-        _crop(np.isin(labels[:, left:right], group), left, 0, False)
-        for left, right, group in _merge_broken(spans, merge_overlap)
+        _crop(np.isin(labels[:, left:right], group), left, 0, False) for left, right, group in spans
     ]
 
     if not split_touching:

@@ -151,3 +151,12 @@ def test_render_digit_draws_the_digit_with_the_requested_size_and_polarity(digit
     assert dark[0].min() == 255  # paper in the margin
     with pytest.raises(ValueError, match="noise needs an rng"):
         scan.render_digit(digits.images[0], 40, noise=0.1)
+
+
+def test_every_digit_of_the_dataset_drawn_as_a_scan_is_read_as_one_digit(digits):
+    from digits_helpers import segment
+
+    for index, image in enumerate(digits.images):
+        ink = scan.find_ink(scan.render_digit(image, 64) / 255)
+        pieces = segment.segment_strip(ink.mask, split_touching=False)
+        assert len(pieces) == 1, f"digit {index} ({digits.target[index]}) reads as {len(pieces)}"

@@ -272,3 +272,15 @@ def test_compose_strip_centres_pads_and_overlaps():
 def test_compose_strip_refuses_inconsistent_input(digits, gaps, kwargs, message):
     with pytest.raises(ValueError, match=message):
         compose_strip(digits, gaps, **kwargs)
+
+
+def test_a_short_fragment_beside_a_digit_joins_it():
+    # A stroke the scan broke off: beside the digit, overlapping its columns by less than
+    # half its own width, and far shorter than the digit.
+    mask = np.zeros((60, 60), dtype=bool)
+    mask[5:55, 10:40] = True  # the digit
+    mask[20:28, 41:51] = True  # 8 rows tall, 80 pixels (not a speck), apart from the digit
+    assert ndimage.label(mask, structure=EIGHT_CONNECTED)[1] == 2
+    pieces = segment_strip(mask)
+    assert len(pieces) == 1
+    assert (pieces[0].left, pieces[0].right) == (10, 51)
