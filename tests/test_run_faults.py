@@ -134,7 +134,7 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_partial_run(project, earli
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert _last_lines(stderr, 2) == [
-        f"[3/5] {SLOW}: executing",
+        f"[3/{len(STAGES)}] {SLOW}: executing",
         f"digits-book run: interrupted (Ctrl-C) during notebook {SLOW}.ipynb; the partial run "
         f"is kept in {runs / f'.failed-{NAME}'}; runs/{NAME}/ is unchanged",
     ]
@@ -229,8 +229,9 @@ def test_a_corrupt_cache_entry_is_executed_again_and_said_so(project, earlier):
         stage_file.write_text(text[: len(text) // 2])  # truncated, as by a crash or a full disk
     rerun = digits_book(project, "run", "--name", NAME)
     assert_succeeded(rerun)
-    line = next(x for x in rerun.stderr.splitlines() if x.startswith("[2/5]"))
-    assert line.startswith("[2/5] 02_sklearn_search: cached copy in ")
+    second = f"[2/{len(STAGES)}]"
+    line = next(x for x in rerun.stderr.splitlines() if x.startswith(second))
+    assert line.startswith(f"{second} 02_sklearn_search: cached copy in ")
     assert line.endswith(
         " does not verify (sklearn.json does not match its SHA-256); executing again"
     )

@@ -25,6 +25,8 @@ from study import (
     wait_for,
 )
 
+from digits_helpers.registry import STAGES
+
 pytestmark = pytest.mark.notebooks
 
 NAME = "faults"
@@ -49,7 +51,7 @@ def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(
     # The orphaned kernel shares the pipe and may say that its parent died; the run's own
     # last line must be the Keras notebook starting.
     own = [line for line in stderr.splitlines() if not line.startswith("[IPKernelApp]")]
-    assert own[-1] == "[3/5] 03_keras_sweeps: executing"
+    assert own[-1] == f"[3/{len(STAGES)}] 03_keras_sweeps: executing"
     assert snapshot(runs / NAME) == earlier
     assert staging.is_dir()
     wait_for(lambda: kernels_under(runs) == [], timeout=60, what="the orphaned kernel to exit")
