@@ -344,10 +344,7 @@ def format_agreement(table: pd.DataFrame) -> pd.DataFrame:
         Indexed by condition; ``files`` and ``unreadable`` as counts, the shares as
         ``98.61%``.
     """
-    shown = table.set_index("condition").copy()
-    for column in ("agreement", "accuracy", "unsure"):
-        shown[column] = shown[column].map(pct)
-    return shown
+    return _percentages(table, "condition", ("agreement", "accuracy", "unsure"))
 
 
 def format_variants(table: pd.DataFrame) -> pd.DataFrame:
@@ -363,10 +360,13 @@ def format_variants(table: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by model, accuracies as ``98.61%``.
     """
-    shown = table.set_index("model").copy()
-    for column in ("digits", "rescanned", "varied"):
-        shown[column] = shown[column].map(pct)
-    return shown
+    return _percentages(table, "model", ("digits", "rescanned", "varied"))
+
+
+def _percentages(table: pd.DataFrame, index: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``table`` indexed by ``index``, its ``columns`` (fractions) written as ``98.61%``."""
+    shown = table.set_index(index)
+    return shown.assign(**{column: shown[column].map(pct) for column in columns})
 
 
 def form_table(form: predict.Reading) -> pd.DataFrame:
