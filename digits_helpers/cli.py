@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from digits_helpers import cluster
 from digits_helpers import params as params_module
 from digits_helpers.registry import UNSURE_BELOW
 
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 1 when a notebook or the book build fails, 2 when the input
         (a parameter, ``--name``, a name already running, the project folder, the
-        run to build) is refused before anything runs, 130 on Ctrl-C. Each failure
+        run to build, a Dask scheduler that does not answer) is refused before
+        anything runs, 130 on Ctrl-C. Each failure
         is one message on stderr, without a traceback.
     """
     args = _parser().parse_args(argv)
@@ -126,7 +128,13 @@ def _run(args: argparse.Namespace) -> int:
         parameters = params_module.resolve(args.profile, args.params, args.assignments)
         check_run_name(name)
         root = find_root()
-    except (params_module.ParameterError, RunRefused, FileNotFoundError) as exc:
+        cluster.check_reachable(parameters["scheduler"])  # a tcp:// scheduler must answer
+    except (
+        params_module.ParameterError,
+        RunRefused,
+        FileNotFoundError,
+        cluster.ClusterUnreachable,
+    ) as exc:
         return _refuse("run", exc)
     if args.check:
         print(f"run {name!r} would execute in {root}: parameters valid")

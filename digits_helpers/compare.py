@@ -149,6 +149,15 @@ def svc_fit_predict(best_params: Mapping) -> FitPredict:
     return lambda split: beyond.fit_svc(split, C=best_params["C"], gamma=best_params["gamma"])
 
 
+def _score(task: tuple) -> float:
+    """One model's test accuracy on one seed's split (a task of :func:`repeated_scores`)."""
+    fit_predict, dataset, seed, test_size, stratify = task
+    (score,) = repeated_split_accuracies(
+        dataset, fit_predict, [seed], test_size=test_size, stratify=stratify
+    )
+    return score
+
+
 def repeated_scores(
     dataset: Dataset,
     predictors: Mapping[str, FitPredict],
@@ -156,8 +165,13 @@ def repeated_scores(
     *,
     test_size: float,
     stratify: bool,
+    run_tasks: Callable[[Callable, list], list] | None = None,
 ) -> dict[str, list[float]]:
     """Test accuracy of every model on every seed's split (same splits for all models).
+
+    Every (model, seed) pair is an independent task, seeded by its arguments alone: the
+    scores are the same whether the tasks run one after the other or spread over
+    workers, in any order.
 
     Parameters
     ----------
@@ -171,6 +185,9 @@ def repeated_scores(
         Fraction of the rows held out in every split, strictly between 0 and 1.
     stratify : bool
         Keep each class's share equal in training and test rows.
+    run_tasks : callable, optional
+        ``run_tasks(function, items) -> [function(item) for item in items]``, such as
+        :meth:`digits_helpers.cluster.Backend.map`; one after the other by default.
 
     Returns
     -------
@@ -178,12 +195,14 @@ def repeated_scores(
         Model name -> test accuracy (fraction in [0, 1]) on each seed's split, in the
         order of ``seeds``; models in the order of ``predictors``.
     """
-    return {
-        name: repeated_split_accuracies(
-            dataset, fit_predict, seeds, test_size=test_size, stratify=stratify
-        )
-        for name, fit_predict in predictors.items()
-    }
+    tasks = [
+        (fit_predict, dataset, seed, test_size, stratify)
+        for fit_predict in predictors.values()
+        for seed in seeds
+    ]
+    scores = run_tasks(_score, tasks) if run_tasks is not None else [_score(t) for t in tasks]
+    per_model = iter(scores)
+    return {name: [next(per_model) for _ in seeds] for name in predictors}
 
 
 def check_same_split(split: Split, stages: Mapping[str, StageResult]) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from digits_helpers.cluster import ACCEPTS as SCHEDULER_ACCEPTS
+from digits_helpers.cluster import check_scheduler
 from digits_helpers.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.keras_config import KerasConfig
 from digits_helpers.registry import CNN_AUGMENTATIONS, SEARCH_STRATEGIES
@@ -259,6 +261,13 @@ def _check_n_jobs(value: Any) -> int:
     return value
 
 
+def _check_scheduler(value: Any) -> str:
+    try:
+        return check_scheduler(value)
+    except ValueError:
+        raise _fail("scheduler", SCHEDULER_ACCEPTS, value) from None
+
+
 def _described(parameter: Parameter, help_text: str) -> Parameter:
     return Parameter(parameter.name, parameter.accepts, parameter.check, help_text)
 
@@ -285,6 +294,12 @@ SCHEMA: dict[str, Parameter] = {
             "a non-zero integer (-1: all cores, -2: all but one, ...)",
             _check_n_jobs,
             "parallel workers for the searches",
+        ),
+        Parameter(
+            "scheduler",
+            SCHEDULER_ACCEPTS,
+            _check_scheduler,
+            "where the searches and the repeated-split retraining run",
         ),
         _described(_int("mlp_max_iter", 1), "maximum epochs of each MLPClassifier fit"),
         _described(
