@@ -22,7 +22,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from digits_helpers import augment, keras_sweep
 from digits_helpers.data import Split
 from digits_helpers.formatting import pct
-from digits_helpers.keras_mlp import seed_keras
+from digits_helpers.keras_mlp import layer_seeds, seed_keras
 from digits_helpers.registry import CNN, CNN_AUGMENTATIONS, SHIFTED_MLP, SVC
 from digits_helpers.tf_runtime import keras
 
@@ -141,7 +141,11 @@ def train_shifted_mlp(
 
 
 def build_cnn(
-    image_shape: tuple[int, int], n_classes: int, filters: Sequence[int] = (16, 32)
+    image_shape: tuple[int, int],
+    n_classes: int,
+    filters: Sequence[int] = (16, 32),
+    *,
+    seed: int | None = None,
 ) -> keras.Sequential:
     """Two 3x3 convolutions, one 2x2 pooling, dropout and a dense layer.
 
@@ -153,23 +157,37 @@ def build_cnn(
         Number of softmax outputs.
     filters : Sequence of int, default=(16, 32)
         Number of filters of the first and the second convolution.
+    seed : int, optional
+        Seed of the initial weights and of the dropout
+        (:func:`~digits_helpers.keras_mlp.layer_seeds`); by default Keras' global seed.
 
     Returns
     -------
     keras.Sequential
-        The uncompiled network, input shape ``(height, width, 1)``; its weights
-        come from Keras' global seed.
+        The uncompiled network, input shape ``(height, width, 1)``.
     """
+    seeds = layer_seeds(seed) if seed is not None else None
+
+    def drawn() -> int | None:  # in the order Keras draws: each layer as it is built
+        return None if seeds is None else next(seeds)
+
+    def kernel() -> keras.initializers.Initializer:
+        return keras.initializers.GlorotUniform(seed=drawn())
+
     return keras.Sequential(
         [
             keras.Input((*image_shape, 1)),
-            keras.layers.Conv2D(filters[0], 3, padding="same", activation="relu"),
-            keras.layers.Conv2D(filters[1], 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(
+                filters[0], 3, padding="same", activation="relu", kernel_initializer=kernel()
+            ),
+            keras.layers.Conv2D(
+                filters[1], 3, padding="same", activation="relu", kernel_initializer=kernel()
+            ),
             keras.layers.MaxPooling2D(2),
             keras.layers.Flatten(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(n_classes, activation="softmax"),
+            keras.layers.Dropout(0.3, seed=drawn()),
+            keras.layers.Dense(128, activation="relu", kernel_initializer=kernel()),
+            keras.layers.Dense(n_classes, activation="softmax", kernel_initializer=kernel()),
         ],
         name="cnn",
     )
@@ -187,7 +205,7 @@ def _fit_cnn(
 ) -> tuple[keras.Sequential, float]:
     """A CNN trained on ``images``; the model and the seconds ``fit`` took."""
     seed_keras(seed)
-    model = build_cnn(images.shape[1:3], n_classes)
+    model = build_cnn(images.shape[1:3], n_classes, seed=seed)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",

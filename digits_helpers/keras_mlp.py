@@ -22,8 +22,9 @@ weights at the end of each epoch.  ``trainer="fit"`` keeps the plain
 from __future__ import annotations
 
 import math
+import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,7 +34,14 @@ import pandas as pd
 from digits_helpers.keras_config import KerasConfig
 from digits_helpers.tf_runtime import keras, tf
 
-__all__ = ["KerasRun", "build_mlp", "layer_table", "seed_keras", "train_configuration"]
+__all__ = [
+    "KerasRun",
+    "build_mlp",
+    "layer_seeds",
+    "layer_table",
+    "seed_keras",
+    "train_configuration",
+]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 Trainer = Literal["compiled", "fit"]
@@ -88,8 +96,38 @@ class KerasRun:
 # ---------------------------------------------------------------------------
 
 
+def layer_seeds(seed: int) -> Iterator[int]:
+    """The seeds of a model's random layers, one per draw, from ``seed`` alone.
+
+    Keras draws the seed of every initializer and dropout layer built without one from
+    Python's global ``random`` module, which ``keras.utils.set_random_seed`` seeds. In a
+    Dask worker, other threads draw from that module too, at moments that depend on the
+    load, and the weights then depend on the timing. These seeds come from a private
+    ``random.Random(seed)`` instead: the same numbers Keras would draw after
+    ``set_random_seed(seed)`` in a quiet process (``Random(seed)`` and ``random.seed(seed)``
+    give the same stream), so the models are unchanged, wherever they are built.
+
+    Parameters
+    ----------
+    seed : int
+        The model's seed.
+
+    Yields
+    ------
+    int
+        The next layer's seed, as Keras draws one: from 1 to 10**9.
+    """
+    draws = random.Random(seed)
+    while True:
+        yield draws.randint(1, int(1e9))
+
+
 def build_mlp(
-    n_features: int, n_classes: int, hidden_units: Sequence[int] = (112, 112)
+    n_features: int,
+    n_classes: int,
+    hidden_units: Sequence[int] = (112, 112),
+    *,
+    seed: int | None = None,
 ) -> keras.Sequential:
     """Build the (uncompiled) MLP ``n_features``-hidden...-``n_classes``.
 
@@ -101,11 +139,14 @@ def build_mlp(
         Number of output classes (softmax units), >= 2.
     hidden_units : Sequence[int]
         Sizes of the ReLU hidden layers, each >= 1.
+    seed : int, optional
+        Seed of the initial weights (:func:`layer_seeds`); by default Keras' global seed
+        (see ``keras.utils.set_random_seed``).
 
     Returns
     -------
     keras.Sequential
-        Weights are drawn from Keras' global seed (see ``keras.utils.set_random_seed``).
+        The uncompiled network.
     """
     if _as_int("n_features", n_features) < 1:
         raise ValueError(f"n_features must be an integer >= 1, got {n_features!r}")
@@ -114,9 +155,16 @@ def build_mlp(
     units = [_as_int("hidden_units", u) for u in hidden_units]
     if any(u < 1 for u in units):
         raise ValueError(f"hidden_units must be integers >= 1, got {list(hidden_units)!r}")
+    seeds = layer_seeds(seed) if seed is not None else None
+
+    def kernel() -> keras.initializers.Initializer:
+        return keras.initializers.GlorotUniform(seed=None if seeds is None else next(seeds))
+
     layers: list[keras.Layer] = [keras.Input(shape=(int(n_features),))]
-    layers += [keras.layers.Dense(u, activation="relu") for u in units]
-    layers.append(keras.layers.Dense(int(n_classes), activation="softmax"))
+    layers += [keras.layers.Dense(u, activation="relu", kernel_initializer=kernel()) for u in units]
+    layers.append(
+        keras.layers.Dense(int(n_classes), activation="softmax", kernel_initializer=kernel())
+    )
     return keras.Sequential(layers)
 
 
@@ -352,7 +400,7 @@ def train_configuration(
     hidden = tuple(int(u) for u in hidden_units)
     n_features = X_train.shape[1]
     seed_keras(seed)
-    model = build_mlp(n_features, n_classes, hidden)
+    model = build_mlp(n_features, n_classes, hidden, seed=seed)
     _compile(model, config.learning_rate)
 
     start = time.perf_counter()

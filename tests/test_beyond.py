@@ -98,3 +98,24 @@ def test_shifted_mlp_trains_the_configurations_and_keeps_the_validation_choice(s
     assert run.details["n_configurations"] == 2 and run.details["hidden_units"] == [32]
     assert len(run.test_predictions) == len(split.y_test)
     assert run.test_accuracy == np.mean(run.test_predictions == split.y_test)
+
+
+def test_a_seeded_cnn_ignores_other_draws_from_pythons_random():
+    """As for the MLP (test_keras_mlp): the CNN's weights and dropout seed come from its
+    own seed, equal to what Keras draws after ``set_random_seed`` in a quiet process."""
+    import random
+
+    from digits_helpers.keras_mlp import seed_keras
+
+    seed_keras(3)
+    quiet = beyond.build_cnn((8, 8), 10)
+    seed_keras(3)
+    random.random()  # another thread's draw, as in a Dask worker
+    seeded = beyond.build_cnn((8, 8), 10, seed=3)
+    for a, b in zip(quiet.get_weights(), seeded.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    dropout = {type(layer).__name__: layer for layer in quiet.layers}["Dropout"]
+    seeded_dropout = {type(layer).__name__: layer for layer in seeded.layers}["Dropout"]
+    np.testing.assert_array_equal(
+        np.asarray(dropout.seed_generator.state), np.asarray(seeded_dropout.seed_generator.state)
+    )

@@ -280,3 +280,27 @@ def test_augment_sees_only_the_training_rows_never_the_validation_rows(digits):
     assert same.history == plain.history
     with pytest.raises(ValueError, match="augment needs trainer='compiled'"):
         train_configuration(X_train, y_train, X_test, y_test, QUICK, augment=doubled, trainer="fit")
+
+
+def _weights(model) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+def test_a_seeded_mlp_ignores_other_draws_from_pythons_random():
+    """In a Dask worker, other threads draw from ``random`` between the seeding and the
+    build: a model built with its seed must not see them, and must be the model Keras
+    builds from ``set_random_seed`` in a quiet process (the study's numbers unchanged)."""
+    import random
+
+    from digits_helpers.keras_mlp import seed_keras
+
+    seed_keras(7)
+    quiet = _weights(build_mlp(64, 10))  # Keras' own draws, nothing in between
+    seed_keras(7)
+    random.random()  # another thread's draw
+    disturbed_default = _weights(build_mlp(64, 10))
+    seed_keras(7)
+    random.random()
+    seeded = _weights(build_mlp(64, 10, seed=7))
+    assert all(np.array_equal(a, b) for a, b in zip(quiet, seeded, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(quiet, disturbed_default, strict=True))
