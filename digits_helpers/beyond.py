@@ -20,6 +20,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from digits_helpers import augment, keras_sweep
+from digits_helpers.cluster import RunTasks, here
 from digits_helpers.data import Split
 from digits_helpers.formatting import pct
 from digits_helpers.keras_mlp import layer_seeds, seed_keras
@@ -78,6 +79,7 @@ def train_shifted_mlp(
     *,
     hidden_units: Sequence[int] = (112, 112),
     seed: int = 42,
+    run_tasks: RunTasks | None = None,
 ) -> BeyondRun:
     """The Keras MLP and configurations of the sweep, trained on shift-augmented digits.
 
@@ -97,6 +99,10 @@ def train_shifted_mlp(
     seed : int, default=42
         Seed of the initial weights and of the shuffles, the same for every
         configuration.
+    run_tasks : callable, optional
+        Where the configurations train, as independent tasks
+        (:meth:`digits_helpers.cluster.Backend.map`); here, one after the other, by
+        default. The results are the same.
 
     Returns
     -------
@@ -122,6 +128,8 @@ def train_shifted_mlp(
         seed=seed,
         hidden_units=hidden_units,
         augment=grow,
+        run_tasks=run_tasks,
+        label="MLP + shifts configurations",
     )
     best = sweep.best
     return BeyondRun(
@@ -228,6 +236,35 @@ def _accuracy(model: keras.Sequential, images: np.ndarray, labels: np.ndarray) -
     return float((_predict(model, images) == labels).mean())
 
 
+def _try_augmentation(
+    fit_images: np.ndarray,
+    fit_labels: np.ndarray,
+    held: tuple[np.ndarray, np.ndarray, np.ndarray],
+    candidate: str,
+    *,
+    n_classes: int,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+) -> tuple[dict[str, float], float]:
+    """One candidate augmentation of :func:`train_cnn`: its validation scores and cost."""
+    held_images, variants, held_labels = held
+    images, labels = augment.augmented(fit_images, fit_labels, candidate, seed=seed)
+    model, spent = _fit_cnn(
+        images,
+        labels,
+        n_classes,
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+    )
+    digits = _accuracy(model, held_images, held_labels)
+    varied = _accuracy(model, variants, held_labels)
+    return {"digits": digits, "variants": varied, "score": (digits + varied) / 2}, spent
+
+
 def train_cnn(
     split: Split,
     *,
@@ -237,6 +274,7 @@ def train_cnn(
     augmentations: Sequence[str] = ("shifts",),
     validation_fraction: float = 0.2,
     seed: int = 42,
+    run_tasks: RunTasks | None = None,
 ) -> BeyondRun:
     """Train the CNN, its training digits grown by the augmentation chosen on validation.
 
@@ -264,6 +302,10 @@ def train_cnn(
         Share of the training rows held out to choose among several augmentations.
     seed : int, default=42
         Seed of the initial weights, the dropout, the shuffles and the variants.
+    run_tasks : callable, optional
+        Where the candidates train, as independent tasks
+        (:meth:`digits_helpers.cluster.Backend.map`); here, one after the other, by
+        default. The final CNN is trained here.
 
     Returns
     -------
@@ -293,20 +335,21 @@ def train_cnn(
     chosen = candidates[0]
     if len(candidates) > 1:
         n_fit = int(len(split.y_train) * (1 - validation_fraction))
-        fit_images, fit_labels = split.train_images[:n_fit], split.y_train[:n_fit]
         held_images, held_labels = split.train_images[n_fit:], split.y_train[n_fit:]
         variants = augment.scan_variants(held_images, 1, rng=np.random.default_rng(seed + 1))
-        for candidate in candidates:
-            images, labels = augment.augmented(fit_images, fit_labels, candidate, seed=seed)
-            model, spent = _fit_cnn(images, labels, split.n_classes, seed=seed, **settings)
+        trial = partial(
+            _try_augmentation,
+            split.train_images[:n_fit],
+            split.y_train[:n_fit],
+            (held_images, variants, held_labels),
+            n_classes=split.n_classes,
+            seed=seed,
+            **settings,
+        )
+        tried = (run_tasks or here)(trial, candidates, label="CNN candidates")
+        for candidate, (scores, spent) in zip(candidates, tried, strict=True):
+            validation[candidate] = scores
             seconds += spent
-            digits = _accuracy(model, held_images, held_labels)
-            varied = _accuracy(model, variants, held_labels)
-            validation[candidate] = {
-                "digits": digits,
-                "variants": varied,
-                "score": (digits + varied) / 2,
-            }
         chosen = max(candidates, key=lambda c: validation[c]["score"])
     images, labels = augment.augmented(split.train_images, split.y_train, chosen, seed=seed)
     model, spent = _fit_cnn(images, labels, split.n_classes, seed=seed, **settings)

@@ -24,10 +24,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from digits_helpers import progress
+
 LOCAL = "local"
 # tcp://host:port, host a name or an IPv4 address (IPv6 in brackets).
 ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
 ACCEPTS = "'' (local processes), 'local' (a Dask LocalCluster) or a scheduler's 'tcp://host:port'"
+# run_tasks(function, items, label=...) -> [function(item) for item in items], anywhere:
+# Backend.map, or one after the other when a function takes no such argument.
+RunTasks = Callable[..., list]
 CONNECT_SECONDS = 10  # how long to wait for a scheduler before saying it cannot be reached
 
 
@@ -109,6 +114,35 @@ def _client(address: str, timeout: float) -> Iterator[Any]:
         client.close()
 
 
+def here(function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks") -> list:
+    """``[function(item) for item in items]`` in this process, one after the other.
+
+    The default ``run_tasks`` of the training functions; the count is shown in the
+    terminal as for :meth:`Backend.map`.
+
+    Parameters
+    ----------
+    function : callable
+        A function of one argument.
+    items : Sequence
+        One call per item.
+    label : str, default="tasks"
+        What the calls are, for the progress shown in the terminal.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+    """
+    items = list(items)
+    advance = progress.counting(label, len(items))
+    results = []
+    for item in items:
+        results.append(function(item))
+        advance()
+    return results
+
+
 @dataclass
 class Backend:
     """Runs independent tasks where the ``scheduler`` parameter says.
@@ -136,7 +170,19 @@ class Backend:
         place = "a LocalCluster" if self.scheduler == LOCAL else self.scheduler
         return f"Dask ({place}, {workers} workers)"
 
-    def map(self, function: Callable[[Any], Any], items: Sequence[Any]) -> list:
+    @property
+    def cluster_map(self) -> RunTasks:
+        """:meth:`map` on a Dask cluster; :func:`here` with local processes.
+
+        For work that gains little from local processes: a few Keras trainings, which
+        the notebook's warm TensorFlow runs at once, where a new local process would
+        first spend seconds importing it.
+        """
+        return self.map if self.client is not None else here
+
+    def map(
+        self, function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks"
+    ) -> list:
         """``[function(item) for item in items]``, the calls spread over the workers.
 
         Parameters
@@ -146,18 +192,32 @@ class Backend:
             for Dask), and it must not depend on the worker it runs in.
         items : Sequence
             One task per item.
+        label : str, default="tasks"
+            What the tasks are, for the progress shown in the terminal
+            (:mod:`digits_helpers.progress`).
 
         Returns
         -------
         list
             The results, in the order of ``items``.
         """
+        items = list(items)
+        advance = progress.counting(label, len(items))
         if self.client is not None:
-            futures = self.client.map(function, list(items), pure=False)
+            from distributed import as_completed
+
+            futures = self.client.map(function, items, pure=False)
+            for _ in as_completed(futures):
+                advance()
             return self.client.gather(futures)
         from joblib import Parallel, delayed
 
-        return Parallel(n_jobs=self.n_jobs)(delayed(function)(item) for item in items)
+        results = []
+        calls = (delayed(function)(item) for item in items)
+        for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(calls):
+            results.append(result)
+            advance()
+        return results
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import pandas as pd
 
 from digits_helpers import beyond, keras_mlp
 from digits_helpers.augment import shift_augment_rows
+from digits_helpers.cluster import RunTasks, here
 from digits_helpers.data import Dataset, Split
 from digits_helpers.evaluate import accuracy_interval, repeated_split_accuracies
 from digits_helpers.formatting import pct
@@ -165,7 +166,7 @@ def repeated_scores(
     *,
     test_size: float,
     stratify: bool,
-    run_tasks: Callable[[Callable, list], list] | None = None,
+    run_tasks: RunTasks | None = None,
 ) -> dict[str, list[float]]:
     """Test accuracy of every model on every seed's split (same splits for all models).
 
@@ -186,8 +187,9 @@ def repeated_scores(
     stratify : bool
         Keep each class's share equal in training and test rows.
     run_tasks : callable, optional
-        ``run_tasks(function, items) -> [function(item) for item in items]``, such as
-        :meth:`digits_helpers.cluster.Backend.map`; one after the other by default.
+        ``run_tasks(function, items, label=...) -> [function(item) for item in items]``,
+        such as :meth:`digits_helpers.cluster.Backend.map`; here, one after the other,
+        by default.
 
     Returns
     -------
@@ -200,7 +202,7 @@ def repeated_scores(
         for fit_predict in predictors.values()
         for seed in seeds
     ]
-    scores = run_tasks(_score, tasks) if run_tasks is not None else [_score(t) for t in tasks]
+    scores = (run_tasks or here)(_score, tasks, label="repeated splits: trainings")
     per_model = iter(scores)
     return {name: [next(per_model) for _ in seeds] for name in predictors}
 

@@ -6,12 +6,14 @@ training itself is :func:`digits_helpers.keras_mlp.train_configuration`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from digits_helpers.cluster import RunTasks, here
 from digits_helpers.formatting import pct
 from digits_helpers.keras_config import KerasConfig, as_configs
 from digits_helpers.keras_mlp import Augment, KerasRun, Trainer, train_configuration
@@ -132,8 +134,9 @@ def run_sweep(
     seed: int = 42,
     hidden_units: Sequence[int] = (112, 112),
     trainer: Trainer = "compiled",
-    progress: Callable[[int, int, KerasRun], object] | None = None,
     augment: Augment | None = None,
+    run_tasks: RunTasks | None = None,
+    label: str = "Keras configurations",
 ) -> KerasSweep:
     """Train every configuration (same seed each) and select the best by validation.
 
@@ -145,32 +148,31 @@ def run_sweep(
         Configurations to train, validated before any training starts.
     seed, hidden_units, trainer, augment
         As in :func:`train_configuration`.
-    progress : callable, optional
-        Called as ``progress(index, total, run)`` after each configuration, with
-        the 0-based ``index``; nothing is printed otherwise.
+    run_tasks : callable, optional
+        ``run_tasks(function, items, label=...)``, such as
+        :meth:`digits_helpers.cluster.Backend.map`: each configuration becomes an
+        independent task, trained wherever it runs with the same seed, so the runs are
+        the ones trained here one after the other. By default they are trained here.
+    label : str, default="Keras configurations"
+        What the terminal's progress line counts (:mod:`digits_helpers.progress`).
 
     Returns
     -------
     KerasSweep
     """
     configs = as_configs(configurations)
-    runs = []
-    for index, config in enumerate(configs):
-        run = train_configuration(
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-            config,
-            seed=seed,
-            hidden_units=hidden_units,
-            trainer=trainer,
-            augment=augment,
-        )
-        runs.append(run)
-        if progress is not None:
-            progress(index, len(configs), run)
-    return KerasSweep.from_runs(runs)
+    train = partial(
+        train_configuration,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        seed=seed,
+        hidden_units=hidden_units,
+        trainer=trainer,
+        augment=augment,
+    )
+    return KerasSweep.from_runs((run_tasks or here)(train, configs, label=label))
 
 
 def rounded_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -36,7 +36,7 @@ from traitlets import default
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
-from digits_helpers import artifacts, results
+from digits_helpers import artifacts, progress, results
 from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.params import validate
@@ -284,20 +284,24 @@ def prepare_for_book(path: Path, *, input_path: str, output_path: str) -> None:
     nbformat.write(nb, path)
 
 
-def _execute(step: Stage, source: Path, output: Path, parameters: dict, work: Path) -> None:
+def _execute(
+    step: Stage, source: Path, output: Path, parameters: dict, work: Path, prefix: str
+) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     _KERNELS.clear()
     try:
-        with _kernels_die_on_ctrl_c():
+        # The kernel reports its long work (the search's fits, the trainings) and the
+        # terminal shows it; papermill's own bar of cells would fight for the line.
+        with _kernels_die_on_ctrl_c(), progress.shown(prefix):
             papermill.execute_notebook(
                 str(source),
                 str(output),
                 parameters=parameters,
                 kernel_name=KERNEL_NAME,
                 cwd=str(work),
-                progress_bar=sys.stderr.isatty(),
+                progress_bar=False,
                 log_output=False,
                 kernel_manager_class=LocalKernelManager,
             )
@@ -412,7 +416,7 @@ def _run_locked(
             injected = dict(given)
             if "run_dir" in declared:
                 injected["run_dir"] = "."
-            _execute(step, notebook, output, injected, staging)
+            _execute(step, notebook, output, injected, staging, prefix)
             seconds = time.perf_counter() - step_start
             prepare_for_book(output, **relative)
             report.steps.append(StepReport(step.notebook, seconds, cached=False))

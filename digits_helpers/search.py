@@ -36,6 +36,7 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, Stratifie
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import ThreadpoolController
 
+from digits_helpers import progress
 from digits_helpers.formatting import show_value
 from digits_helpers.lean_mlp import LeanMLPClassifier
 from digits_helpers.registry import SEARCH_STRATEGIES
@@ -244,6 +245,31 @@ def halving_min_rows(n_rows: int, n_candidates: int) -> int:
     return n_rows // HALVING_FACTOR ** (rounds - 1)
 
 
+def halving_fits(n_candidates: int, min_rows: int, max_rows: int) -> int:
+    """How many candidates successive halving trains, over all its rounds.
+
+    The schedule of ``HalvingGridSearchCV`` with ``factor=HALVING_FACTOR``: as many rounds
+    as the candidates need to come down to one and the rows allow, each keeping
+    ``ceil(n_candidates / factor**round)`` candidates.
+
+    Parameters
+    ----------
+    n_candidates : int
+        Candidates of the first round.
+    min_rows, max_rows : int
+        Training rows of the first and at most the last round.
+
+    Returns
+    -------
+    int
+        Candidates trained over all rounds (multiply by the folds for the fits).
+    """
+    needed = 1 + math.floor(math.log(n_candidates, HALVING_FACTOR)) if n_candidates > 1 else 1
+    possible = 1 + math.floor(math.log(max(max_rows // min_rows, 1), HALVING_FACTOR))
+    rounds = min(needed, possible)
+    return sum(math.ceil(n_candidates / HALVING_FACTOR**r) for r in range(rounds))
+
+
 def base_estimator(*, max_iter: int = 200, random_state: int = 42) -> MLPClassifier:
     """The reference study's base model: Adam, 200 epochs at most, a fixed seed.
 
@@ -318,14 +344,17 @@ def run_search(
         grid, ignored = effective_grid(grid)
     estimator = base_estimator(max_iter=max_iter, random_state=random_state)
     folds = StratifiedKFold(n_splits=cv)
+    n_fits = n_combinations(grid) * cv
     if strategy == "halving":
+        min_rows = halving_min_rows(len(y_train), n_combinations(grid))
+        n_fits = halving_fits(n_combinations(grid), min_rows, len(y_train)) * cv
         search = HalvingGridSearchCV(
             estimator,
             grid,
             cv=folds,
             factor=HALVING_FACTOR,
             resource="n_samples",
-            min_resources=halving_min_rows(len(y_train), n_combinations(grid)),
+            min_resources=min_rows,
             max_resources=len(y_train),
             n_jobs=n_jobs,
             random_state=random_state,
@@ -334,7 +363,8 @@ def run_search(
     else:
         search = GridSearchCV(estimator, grid, cv=folds, n_jobs=n_jobs, verbose=verbose)
     start = time.perf_counter()
-    search.fit(X_train, y_train)
+    with progress.joblib_fits("search: fits", n_fits):
+        search.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     cv_results = pd.DataFrame(search.cv_results_)
     best_params = dict(search.best_params_)

@@ -223,15 +223,37 @@ def test_invalid_data_raises(digits):
         train_configuration(X_train, y_train, X_test, y_test, QUICK, trainer="sgd")
 
 
-def test_sweep_reports_progress_once_per_configuration_and_prints_nothing(digits, capsys):
-    calls = []
+def test_sweep_reports_its_count_to_the_progress_file_and_prints_nothing(
+    digits, capsys, tmp_path, monkeypatch
+):
+    from digits_helpers import progress
+
+    state = tmp_path / "progress.json"
+    monkeypatch.setenv(progress.ENV, str(state))
     configs = [QUICK.to_dict(), {**QUICK.to_dict(), "batch_size": 32, "epochs": 2}]
-    sweep = run_sweep(
-        *digits_args(digits), configs, progress=lambda i, n, run: calls.append((i, n, run))
-    )
-    assert [(i, n) for i, n, _ in calls] == [(0, 2), (1, 2)]
-    assert [run for _, _, run in calls] == sweep.runs
-    assert capsys.readouterr().out == ""
+    run_sweep(*digits_args(digits), configs)
+    assert json.loads(state.read_text()) == {
+        "label": "Keras configurations",
+        "done": 2,
+        "total": 2,
+    }
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_sweep_through_separate_processes_trains_the_same_models(digits):
+    """Each configuration as a task in a worker process (as on a Dask cluster) gives the
+    runs trained here one after the other, to the bit."""
+    from digits_helpers import cluster
+
+    configs = [QUICK.to_dict(), {**QUICK.to_dict(), "batch_size": 32, "learning_rate": 0.01}]
+    here = run_sweep(*digits_args(digits), configs, seed=3)
+    with cluster.backend("", n_jobs=2) as workers:
+        spread = run_sweep(*digits_args(digits), configs, seed=3, run_tasks=workers.map)
+    for a, b in zip(here.runs, spread.runs, strict=True):
+        np.testing.assert_array_equal(a.test_predictions, b.test_predictions)
+        assert a.history == b.history
+        for wa, wb in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
 
 
 def test_fit_trainer_prints_nothing(digits, capsys):

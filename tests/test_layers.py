@@ -14,7 +14,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "digits_helpers"
 # training; the study's comparison, prose and reading files with a model; running,
 # building and publishing it.
 LAYERS = (
-    {"registry", "formatting", "values", "tf_runtime", "lean_mlp", "ipkernel"}
+    {
+        "registry",
+        "formatting",
+        "values",
+        "tf_runtime",
+        "lean_mlp",
+        "ipkernel",
+        "progress",
+        "cluster",
+    }
     | {"segment", "scan", "mnist_files"},
     {"data", "results", "keras_config", "plots", "plotly_offline", "augment", "artifacts"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
