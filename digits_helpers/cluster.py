@@ -114,6 +114,10 @@ def _client(address: str, timeout: float) -> Iterator[Any]:
         client.close()
 
 
+def _call(function: Callable[[Any], Any], item: Any) -> Any:
+    return function(item)
+
+
 def here(function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks") -> list:
     """``[function(item) for item in items]`` in this process, one after the other.
 
@@ -206,7 +210,10 @@ class Backend:
         if self.client is not None:
             from distributed import as_completed
 
-            futures = self.client.map(function, items, pure=False)
+            # The function carries the data (a partial over the training set): sent to
+            # every worker once, not once per task.
+            [shared] = self.client.scatter([function], broadcast=True, hash=False)
+            futures = self.client.map(_call, [shared] * len(items), items, pure=False)
             for _ in as_completed(futures):
                 advance()
             return self.client.gather(futures)
@@ -251,13 +258,14 @@ def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
 
     with contextlib.ExitStack() as stack:
         if scheduler == LOCAL:
-            workers = os.cpu_count() or 1 if n_jobs < 0 else n_jobs
+            cores = os.cpu_count() or 1  # joblib's convention: -1 every core, -2 all but one
+            workers = max(cores + 1 + n_jobs, 1) if n_jobs < 0 else n_jobs
             cluster = stack.enter_context(
                 LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # its HTTP server always starts: any free port
                     silence_logs=50,  # logging.CRITICAL: the book stays quiet
                 )
             )

@@ -150,9 +150,11 @@ def svc_fit_predict(best_params: Mapping) -> FitPredict:
     return lambda split: beyond.fit_svc(split, C=best_params["C"], gamma=best_params["gamma"])
 
 
-def _score(task: tuple) -> float:
+def _score(
+    dataset: Dataset, task: tuple[FitPredict, int], *, test_size: float, stratify: bool
+) -> float:
     """One model's test accuracy on one seed's split (a task of :func:`repeated_scores`)."""
-    fit_predict, dataset, seed, test_size, stratify = task
+    fit_predict, seed = task
     (score,) = repeated_split_accuracies(
         dataset, fit_predict, [seed], test_size=test_size, stratify=stratify
     )
@@ -197,12 +199,9 @@ def repeated_scores(
         Model name -> test accuracy (fraction in [0, 1]) on each seed's split, in the
         order of ``seeds``; models in the order of ``predictors``.
     """
-    tasks = [
-        (fit_predict, dataset, seed, test_size, stratify)
-        for fit_predict in predictors.values()
-        for seed in seeds
-    ]
-    scores = (run_tasks or here)(_score, tasks, label="repeated splits: trainings")
+    tasks = [(fit_predict, seed) for fit_predict in predictors.values() for seed in seeds]
+    score = partial(_score, dataset, test_size=test_size, stratify=stratify)
+    scores = (run_tasks or here)(score, tasks, label="repeated splits: trainings")
     per_model = iter(scores)
     return {name: [next(per_model) for _ in seeds] for name in predictors}
 

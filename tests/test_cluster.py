@@ -6,6 +6,7 @@ the quick profile run through their address, compared with the local run.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -72,9 +73,18 @@ def _square(x: int) -> int:
 
 
 @pytest.mark.parametrize("scheduler", ["", "local"])
-def test_tasks_come_back_in_order_from_processes_or_a_local_cluster(scheduler):
+def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
+    scheduler, tmp_path, monkeypatch
+):
+    from digits_helpers import progress
+
+    state = tmp_path / "progress.json"
+    monkeypatch.setenv(progress.ENV, str(state))
     with cluster.backend(scheduler, n_jobs=2) as workers:
-        assert workers.map(_square, range(7)) == [0, 1, 4, 9, 16, 25, 36]
+        assert workers.map(_square, range(7), label="squares") == [0, 1, 4, 9, 16, 25, 36]
+        if scheduler:
+            assert len(workers.client.scheduler_info()["workers"]) == 2
+    assert json.loads(state.read_text()) == {"label": "squares", "done": 7, "total": 7}
     assert cluster.here(_square, [3, 2]) == [9, 4]
 
 
@@ -93,7 +103,7 @@ def dask_cluster(tmp_path_factory):
     processes = [
         subprocess.Popen(
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]]
-            + ["--no-dashboard"],
+            + ["--dashboard-address", ":0"],  # its HTTP server always starts
             stdout=logs[0],
             **common,
         )

@@ -111,3 +111,24 @@ def test_fits_run_on_one_blas_thread_and_restore_the_pools(split):
     Probe(hidden_layer_sizes=(5,), max_iter=2).fit(split.X_train[:100], split.y_train[:100])
     assert inside and set(inside) == {1}
     assert blas_threads() == before
+
+
+@pytest.mark.parametrize("n_candidates", [1, 2, 5, 12, 36])
+@pytest.mark.parametrize("min_rows", [60, 200])
+def test_the_count_of_halving_fits_is_scikit_learns(n_candidates, min_rows):
+    """The terminal's progress counts the fits successive halving will make: the same
+    number as scikit-learn's own schedule (``n_candidates_`` of every round)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import HalvingGridSearchCV
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = load_digits(return_X_y=True)
+    halving = HalvingGridSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": list(range(1, n_candidates + 1))},
+        factor=HALVING_FACTOR,
+        min_resources=min_rows,
+        max_resources=1437,
+        cv=3,
+    ).fit(X[:1437], y[:1437])
+    assert search.halving_fits(n_candidates, min_rows, 1437) == sum(halving.n_candidates_)
