@@ -401,10 +401,10 @@ def train_configuration(
     n_features = X_train.shape[1]
     seed_keras(seed)
     model = build_mlp(n_features, n_classes, hidden, seed=seed)
-    _compile(model, config.learning_rate)
 
     start = time.perf_counter()
     if trainer == "fit":
+        _compile(model, config.learning_rate)
         fitted = model.fit(
             X_train,
             y_train,

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -192,9 +193,21 @@ def test_the_quick_study_through_a_cluster_equals_the_local_run(
 ):
     """The issue's test: the quick profile through the scheduler's address gives the
     local run's results: same split, best parameters, scores, predictions and choices."""
-    from study import run_study
+    from study import assert_succeeded, digits_book
 
-    remote = run_study(study_project, "on-dask", f"scheduler={dask_cluster}")
+    completed = digits_book(
+        study_project,
+        "run",
+        "--profile",
+        "quick",
+        "--name",
+        "on-dask",
+        "--set",
+        f"scheduler={dask_cluster}",
+    )
+    assert_succeeded(completed)
+    remote_log = completed.stderr
+    remote = json.loads((study_project / "runs" / "on-dask" / "results.json").read_text())
     assert remote["parameters"]["scheduler"] == dask_cluster
     assert quick_results["parameters"]["scheduler"] == ""
     local_parameters = {**quick_results["parameters"], "scheduler": dask_cluster}
@@ -204,3 +217,12 @@ def test_the_quick_study_through_a_cluster_equals_the_local_run(
         {k: v for k, v in remote.items() if k != "parameters"},
     )
     assert not differences, "\n".join(differences[:20])
+    noise = [
+        f"{notebook.name} cell {index}: {output.get('text', '')[:200]}"
+        for notebook in sorted((study_project / "runs" / "on-dask").glob("*.ipynb"))
+        for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells)
+        for output in cell.get("outputs", [])
+        if output.get("name") == "stderr" or output.get("output_type") == "error"
+    ]
+    assert not noise, "the book would show:\n" + "\n".join(noise)  # the book stays quiet
+    assert "search: fits 6/6" in remote_log  # the terminal showed the work as it finished
