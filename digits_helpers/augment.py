@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from digits_helpers.registry import CNN_AUGMENTATIONS
-from digits_helpers.scan import BITMAP_SIZE, Ink, bitmap_from_features
+from digits_helpers.scan import BITMAP_SIZE, GRID_SIZE, Ink, bitmap_from_features
 from digits_helpers.scan import digit_features as scan_features
 from digits_helpers.segment import EIGHT_CONNECTED
 
@@ -236,6 +236,11 @@ def augmented(
         accepted = ", ".join(CNN_AUGMENTATIONS)
         raise ValueError(f"augmentation must be one of {accepted} (got {augmentation!r})")
     images = np.asarray(images, dtype=np.float32)
+    if augmentation == "scan" and images.shape[1:] != (GRID_SIZE, GRID_SIZE):
+        raise ValueError(
+            f"augmentation 'scan' redraws 8x8 optdigits digits (got images of"
+            f" {images.shape[1]}x{images.shape[2]}): use 'shifts' or 'none'"
+        )
     if augmentation == "none":
         return images, np.asarray(labels)
     parts = [shift_augment(images)]
