@@ -39,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook 
 from digits_helpers import artifacts, results
 from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
+from digits_helpers.mnist_files import find_mnist_files
 from digits_helpers.params import validate
 from digits_helpers.registry import MODELS, STAGES, Stage
 from digits_helpers.values import jsonable
@@ -189,6 +190,30 @@ def package_source_digest() -> str:
     return _digest(*(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in files))
 
 
+def data_files_digest(parameters: Mapping[str, Any]) -> str:
+    """A digest of the names, sizes and modification times of the run's data files.
+
+    Part of every cache key, so that a run on files replaced in the same ``data_dir``
+    executes again instead of reusing results of the old files. Empty for a dataset
+    that ships with scikit-learn.
+
+    Parameters
+    ----------
+    parameters : Mapping[str, Any]
+        The run's validated parameters.
+
+    Returns
+    -------
+    str
+        A hex digest, or ``""`` when ``data_dir`` is empty.
+    """
+    if not parameters.get("data_dir"):
+        return ""
+    files = find_mnist_files(parameters["data_dir"]).paths
+    stats = [(path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files]
+    return _digest(json.dumps(stats).encode())
+
+
 def step_key(
     notebook: Path, parameters: Mapping[str, Any], upstream: Mapping[str, str], source: str
 ) -> str:
@@ -282,6 +307,37 @@ def prepare_for_book(path: Path, *, input_path: str, output_path: str) -> None:
         elif "parameters" in tags and injected and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(nb, path)
+
+
+def write_skipped_chapter(source: Path, output: Path, dataset: str, step: Stage) -> None:
+    """Write, in place of an executed chapter, its opening prose and why it was skipped.
+
+    The book and ``publish`` expect every chapter in a run; a chapter that does not
+    apply to the run's dataset (:meth:`~digits_helpers.registry.Stage.applies_to`)
+    is kept as its title and introduction followed by one sentence saying so.
+
+    Parameters
+    ----------
+    source : Path
+        The chapter's notebook in ``notebooks/``.
+    output : Path
+        Where the run's copy goes.
+    dataset : str
+        The run's dataset.
+    step : Stage
+        The chapter's stage.
+    """
+    nb = nbformat.read(source, as_version=4)
+    opening = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    applies = " and ".join(repr(name) for name in step.datasets or ())
+    note = nbformat.v4.new_markdown_cell(
+        f"This run reads the {dataset!r} dataset, and this chapter applies to {applies}"
+        " only: it prepares scans the way the UCI optdigits procedure made the 8x8 digits,"
+        " and preparing them as MNIST's 28x28 digits were made is not part of the study"
+        " yet. The chapter was skipped; its results are not in this run."
+    )
+    nb.cells = [*([opening] if opening is not None else []), note]
+    nbformat.write(nb, output)
 
 
 def _execute(step: Stage, source: Path, output: Path, parameters: dict, work: Path) -> None:
@@ -384,7 +440,7 @@ def _run_locked(
     try:
         staging.mkdir()
         report = RunReport(run_dir=runs / name)
-        source_digest = package_source_digest()
+        source_digest = package_source_digest() + data_files_digest(parameters)
         digests: dict[str, dict[str, str]] = {}
         start = time.perf_counter()
         for index, step in enumerate(STAGES, start=1):
@@ -403,6 +459,11 @@ def _run_locked(
             cached = cache / key
             output = staging / step.filename
             step_start = time.perf_counter()
+            if not step.applies_to(parameters["dataset"]):
+                write_skipped_chapter(notebook, output, parameters["dataset"], step)
+                report.steps.append(StepReport(step.notebook, 0.0, cached=False))
+                log(f"{prefix}: skipped (not for dataset {parameters['dataset']!r})")
+                continue
             if use_cache:
                 seconds = _reuse(cached, step, notebook, staging, relative, prefix, log)
                 if seconds is not None:
