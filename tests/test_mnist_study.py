@@ -15,8 +15,10 @@ import nbformat
 import numpy as np
 import pytest
 from mnist_samples import FORMS, N_TEST, N_TRAIN, digits28, write_mnist
+from PIL import Image
+from scipy import ndimage
 
-from digits_helpers import augment, cli, data, params, pipeline, plots
+from digits_helpers import augment, cli, data, params, pipeline, plots, predict, scan
 from digits_helpers.mnist_files import write_idx
 from digits_helpers.params import ParameterError
 from digits_helpers.registry import (
@@ -340,3 +342,31 @@ def test_the_quick_profile_runs_on_mnist_format_files(tmp_path, arrays):
     assert results["models"]["best"] in saved
     skipped = nbformat.read(run / stage("reading").filename, as_version=4)
     assert "skipped" in skipped.cells[-1].source
+
+
+# A scan prepared as MNIST's digits were made
+
+
+@pytest.mark.parametrize(("size", "dark_ink"), [(28, True), (100, False), (300, True)])
+def test_a_scan_is_prepared_in_a_20_pixel_box_centred_by_its_mass(arrays, size, dark_ink):
+    for image in arrays["test_images"][:20] / 255:
+        grey = scan.render_digit(image.astype(np.float32), size, dark_ink=dark_ink)
+        prepared = scan.mnist_features(scan.find_ink(grey.astype(np.float32) / 255))
+        assert prepared.shape == (28, 28) and prepared.dtype == np.float32
+        assert 0 <= prepared.min() and prepared.max() <= 1
+        rows = np.flatnonzero(prepared.max(axis=1) > 0)
+        cols = np.flatnonzero(prepared.max(axis=0) > 0)
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == 20
+        centre = np.array(ndimage.center_of_mass(prepared))
+        assert np.all(np.abs(centre - 13.5) <= 0.5)
+
+
+def test_the_preparation_follows_the_models_dataset(tmp_path, arrays):
+    path = tmp_path / "digit.png"
+    grey = scan.render_digit(arrays["test_images"][0].astype(np.float32) / 255, 80)
+    Image.fromarray(grey).save(path)
+    assert predict.digit_features(path, dataset="mnist").shape == (1, 28, 28)
+    assert predict.digit_features(path).shape == (1, 8, 8)
+    assert scan.preparation("mnist").image_shape == (28, 28)
+    with pytest.raises(ValueError, match="'digits', 'mnist' only"):
+        scan.preparation("emnist")
