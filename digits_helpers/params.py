@@ -290,9 +290,8 @@ def check_data_source(values: Mapping[str, Any]) -> None:
     ``data_dir`` must name a folder of valid MNIST files when ``dataset`` is
     ``"mnist"`` (their headers and labels are checked, not their pixels:
     :func:`digits_helpers.mnist_files.check_mnist_files`) and be empty for
-    ``"digits"``; the CNN's ``scan`` variants are drawn for optdigits' 8x8 digits
-    and are refused for MNIST. Names absent from ``values`` are not checked, so a
-    notebook that declares a subset of the parameters can call this too.
+    ``"digits"``. Names absent from ``values`` are not checked, so a notebook that
+    declares a subset of the parameters can call this too.
 
     Parameters
     ----------
@@ -326,13 +325,6 @@ def check_data_source(values: Mapping[str, Any]) -> None:
                 f"parameter 'data_dir' must be '' when dataset is {dataset!r}, which ships with"
                 f" scikit-learn (got {shown(data_dir)})"
             )
-    augmentations = values.get("cnn_augmentations") or ()
-    if dataset in DATASETS_FROM_FILES and "scan" in augmentations:
-        raise ParameterError(
-            f"parameter 'cnn_augmentations' must not contain 'scan' when dataset is"
-            f" {dataset!r}: the scan variants redraw optdigits' 32x32 bitmaps of 8x8 digits;"
-            f" use ['shifts'] or ['none'] (got {shown(augmentations)})"
-        )
 
 
 def _described(parameter: Parameter, help_text: str) -> Parameter:

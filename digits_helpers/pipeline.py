@@ -309,37 +309,6 @@ def prepare_for_book(path: Path, *, input_path: str, output_path: str) -> None:
     nbformat.write(nb, path)
 
 
-def write_skipped_chapter(source: Path, output: Path, dataset: str, step: Stage) -> None:
-    """Write, in place of an executed chapter, its opening prose and why it was skipped.
-
-    The book and ``publish`` expect every chapter in a run; a chapter that does not
-    apply to the run's dataset (:meth:`~digits_helpers.registry.Stage.applies_to`)
-    is kept as its title and introduction followed by one sentence saying so.
-
-    Parameters
-    ----------
-    source : Path
-        The chapter's notebook in ``notebooks/``.
-    output : Path
-        Where the run's copy goes.
-    dataset : str
-        The run's dataset.
-    step : Stage
-        The chapter's stage.
-    """
-    nb = nbformat.read(source, as_version=4)
-    opening = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    applies = " and ".join(repr(name) for name in step.datasets or ())
-    note = nbformat.v4.new_markdown_cell(
-        f"This run reads the {dataset!r} dataset, and this chapter applies to {applies}"
-        " only: it prepares scans the way the UCI optdigits procedure made the 8x8 digits,"
-        " and preparing them as MNIST's 28x28 digits were made is not part of the study"
-        " yet. The chapter was skipped; its results are not in this run."
-    )
-    nb.cells = [*([opening] if opening is not None else []), note]
-    nbformat.write(nb, output)
-
-
 def _execute(step: Stage, source: Path, output: Path, parameters: dict, work: Path) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -459,11 +428,6 @@ def _run_locked(
             cached = cache / key
             output = staging / step.filename
             step_start = time.perf_counter()
-            if not step.applies_to(parameters["dataset"]):
-                write_skipped_chapter(notebook, output, parameters["dataset"], step)
-                report.steps.append(StepReport(step.notebook, 0.0, cached=False))
-                log(f"{prefix}: skipped (not for dataset {parameters['dataset']!r})")
-                continue
             if use_cache:
                 seconds = _reuse(cached, step, notebook, staging, relative, prefix, log)
                 if seconds is not None:

@@ -22,29 +22,11 @@ class Stage:
         The notebook's file name without ``.ipynb``.
     reads : tuple of str
         The stages whose results the notebook loads.
-    datasets : tuple of str or None
-        The datasets the chapter applies to; None: all of them. A run on another
-        dataset skips it (see :meth:`applies_to`).
     """
 
     key: str
     notebook: str
     reads: tuple[str, ...] = ()
-    datasets: tuple[str, ...] | None = None
-
-    def applies_to(self, dataset: str) -> bool:
-        """Whether a run on ``dataset`` executes this stage's notebook.
-
-        Parameters
-        ----------
-        dataset : str
-            One of :data:`DATASETS`.
-
-        Returns
-        -------
-        bool
-        """
-        return self.datasets is None or dataset in self.datasets
 
     @property
     def filename(self) -> str:
@@ -59,14 +41,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("beyond", "04_beyond_the_mlp"),
     Stage("comparison", "05_comparison", reads=("sklearn", "keras", "beyond")),
     # Reads the models the earlier stages saved, and the comparison's choice of the best.
-    # Scans are prepared as optdigits made the 8x8 digits (digits_helpers.scan), so the
-    # chapter applies to the digits only; a run on MNIST skips it.
-    Stage(
-        "reading",
-        "06_reading_a_form",
-        reads=("sklearn", "keras", "beyond", "comparison"),
-        datasets=("digits",),
-    ),
+    Stage("reading", "06_reading_a_form", reads=("sklearn", "keras", "beyond", "comparison")),
 )
 STAGE_KEYS = tuple(stage.key for stage in STAGES)
 

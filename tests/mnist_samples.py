@@ -1,8 +1,9 @@
 """MNIST-format files written by the tests: the shipped digits as 28x28 MNIST stand-ins.
 
 No real MNIST file is on the machine and nothing is downloaded. scikit-learn's 1,797 8x8
-digits are enlarged as MNIST's digits were drawn (a 20x20 box, anti-aliased grey, centred
-in 28x28) and written in MNIST's formats with :func:`digits_helpers.mnist_files.write_idx`
+digits' 32x32 drawings are prepared as MNIST's digits were (a 20x20 box in anti-aliased
+grey, centred by its centre of mass in 28x28: :func:`digits_helpers.scan.mnist_features`)
+and written in MNIST's formats with :func:`digits_helpers.mnist_files.write_idx`
 or as ``mnist.npz``: the first 1,497 as the training files, the last 300 as the test files.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from digits_helpers.mnist_files import IDX_STEMS, write_idx
+from digits_helpers.scan import Ink, bitmap_from_features, mnist_features
 
 N_TRAIN = 1497
 N_TEST = 300
@@ -38,11 +39,12 @@ def digits28() -> dict[str, np.ndarray]:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    grey = np.rint(digits.images * (255 / 16)).astype(np.uint8)
-    boxed = np.stack(
-        [np.asarray(Image.fromarray(image).resize((20, 20), Image.BILINEAR)) for image in grey]
-    )
-    images = np.pad(boxed, ((0, 0), (4, 4), (4, 4)))
+    drawn = []
+    for image in digits.images / 16:
+        bitmap = bitmap_from_features(image)  # the 32x32 drawing the 8x8 digit was made from
+        grey = mnist_features(Ink(mask=bitmap, level=bitmap.astype(np.float32)))
+        drawn.append(np.rint(grey * 255).astype(np.uint8))
+    images = np.stack(drawn)
     labels = digits.target.astype(np.uint8)
     assert images.shape == (N_TRAIN + N_TEST, 28, 28) and images.dtype == np.uint8
     return {

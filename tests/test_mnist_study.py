@@ -11,7 +11,6 @@ import gzip
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from mnist_samples import FORMS, N_TEST, N_TRAIN, digits28, write_mnist
@@ -25,11 +24,9 @@ from digits_helpers.registry import (
     MNIST_CNN_REFERENCE,
     MNIST_MLP_REFERENCE,
     MODELS,
-    STAGES,
-    stage,
 )
 
-MNIST = ["dataset=mnist", "cnn_augmentations=[shifts]"]
+MNIST = ["dataset=mnist", "cnn_augmentations=[shifts]"]  # scan: ten times the digits
 
 
 @pytest.fixture(scope="module")
@@ -219,10 +216,6 @@ def test_the_check_reads_headers_and_labels_not_pixels(mnist_dir):
     [
         ({"dataset": "mnist", "data_dir": ""}, "parameter 'data_dir' must name the folder"),
         ({"dataset": "digits", "data_dir": "/data"}, "parameter 'data_dir' must be ''"),
-        (
-            {"dataset": "mnist", "cnn_augmentations": ["shifts", "scan"]},
-            "parameter 'cnn_augmentations' must not contain 'scan'",
-        ),
     ],
 )
 def test_a_notebook_run_by_papermill_checks_the_data_source(values, problem):
@@ -266,10 +259,18 @@ def test_shift_augmentation_takes_the_shape_from_the_data(mnist_dir):
     assert any(np.array_equal(r[:, :, 1:], split.train_images[:, :, :-1]) for r in right)
 
 
-def test_the_scan_variants_refuse_digits_that_are_not_8x8(mnist_dir):
+def test_the_scan_variants_of_28x28_digits_are_prepared_as_mnist(mnist_dir):
     split = data.load_split("mnist", data_dir=mnist_dir)
-    with pytest.raises(ValueError, match="8x8"):
-        augment.augmented(split.train_images[:5], split.y_train[:5], "scan", seed=0)
+    images = split.train_images[:20]
+    grown, labels = augment.augmented(images, split.y_train[:20], "scan", seed=0)
+    assert grown.shape == (10 * 20, 28, 28) and len(labels) == len(grown)
+    varied = augment.scan_variants(images, 1, rng=np.random.default_rng(1))
+    again = augment.scan_variants(images, 1, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(varied, again)
+    assert not np.array_equal(varied, augment.rescanned(images))
+    for digit in varied:  # each in MNIST's 20-pixel box, centred by its mass
+        centre = np.array(ndimage.center_of_mass(digit))
+        assert np.all(np.abs(centre - 13.5) <= 0.5)
 
 
 def test_sample_digits_draws_28x28_images(mnist_dir):
@@ -280,22 +281,6 @@ def test_sample_digits_draws_28x28_images(mnist_dir):
 
 
 # The pipeline
-
-
-def test_the_reading_chapter_applies_to_the_digits_only():
-    assert stage("reading").applies_to("digits") and not stage("reading").applies_to("mnist")
-    assert all(step.applies_to("digits") for step in STAGES)
-
-
-def test_a_skipped_chapter_keeps_its_opening_and_says_why(tmp_path):
-    from conftest import ROOT
-
-    step = stage("reading")
-    output = tmp_path / step.filename
-    pipeline.write_skipped_chapter(ROOT / "notebooks" / step.filename, output, "mnist", step)
-    cells = nbformat.read(output, as_version=4).cells
-    assert [c.cell_type for c in cells] == ["markdown", "markdown"]
-    assert cells[0].source.startswith("# 6.") and "'mnist'" in cells[1].source
 
 
 def test_replaced_data_files_change_every_cache_key(mnist_dir, arrays):
@@ -331,7 +316,9 @@ def test_the_quick_profile_runs_on_mnist_format_files(tmp_path, arrays):
     assert (dataset["n_samples"], dataset["n_train"], dataset["n_test"]) == (1000, 800, 200)
     assert dataset["n_features"] == 784
     assert results["parameters"]["data_dir"] == str(tmp_path / "mnist")
-    assert "reading" not in results  # the chapter applies to the 8x8 digits only
+    reading = results["reading"]  # chapter 6 read the test digits written as scans
+    assert sum(row["files"] for row in reading["agreement"]) == 12 * dataset["n_test"]
+    assert len(reading["strip"]["read"]) == len(reading["strip"]["truth"]) == 7
     run = project / "runs" / "mnist"
     saved = results["models"]["saved"]
     assert sorted(saved) == sorted(model.key for model in MODELS)
@@ -340,8 +327,6 @@ def test_the_quick_profile_runs_on_mnist_format_files(tmp_path, arrays):
         card = json.loads((run / "models" / key / "model.json").read_text())
         assert card["dataset"] == "mnist" and card["image_shape"] == [28, 28], key
     assert results["models"]["best"] in saved
-    skipped = nbformat.read(run / stage("reading").filename, as_version=4)
-    assert "skipped" in skipped.cells[-1].source
 
 
 # A scan prepared as MNIST's digits were made
