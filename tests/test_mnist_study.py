@@ -273,6 +273,17 @@ def test_the_scan_variants_of_28x28_digits_are_prepared_as_mnist(mnist_dir):
         assert np.all(np.abs(centre - 13.5) <= 0.5)
 
 
+@pytest.mark.tensorflow
+def test_the_cnn_is_built_for_the_datas_image_size(mnist_dir):
+    from digits_helpers import beyond
+
+    split = data.load_split("mnist", data_dir=mnist_dir)
+    cnn = beyond.build_cnn(split.image_shape, split.n_classes)
+    assert cnn.input_shape == (None, 28, 28, 1) and cnn.output_shape == (None, 10)
+    probabilities = cnn.predict(split.test_images[:3, ..., None], verbose=0)
+    assert probabilities.shape == (3, 10)
+
+
 def test_sample_digits_draws_28x28_images(mnist_dir):
     dataset = data.load_dataset("mnist", data_dir=mnist_dir, max_images=100)
     figure = plots.sample_digits(dataset.images[:4], dataset.target[:4], title="MNIST")
