@@ -26,14 +26,10 @@ import numpy as np
 from digits_helpers.data import Split
 from digits_helpers.registry import MODELS, Model
 from digits_helpers.results import package_versions, write_json_atomic
+from digits_helpers.scan import preparation
 
 MODELS_DIR = "models"
 CARD_FILE = "model.json"
-# The preprocessing every model of the study expects, as the card states it.
-PREPROCESSING = (
-    "UCI optdigits: the digit's bounding box scaled into a 32x32 binary bitmap, ink pixels "
-    "counted in each 4x4 block (0 to 16), then divided by 16 (values in [0, 1])"
-)
 # How each kind of model reads a digit: flat rows of pixels, or images with one channel.
 # Types skops does not trust by default that the saved models hold: scikit-learn's own
 # helpers of the calibrated SVC. Nothing else is created from a file.
@@ -219,7 +215,8 @@ def save_model(
         "image_shape": [int(s) for s in split.image_shape],
         "input": kind,
         "n_classes": int(split.n_classes),
-        "preprocessing": PREPROCESSING,
+        # How a scan is prepared for it: as its dataset's digits were made.
+        "preprocessing": preparation(split.dataset).description,
         "parameters": dict(parameters),
         "test_accuracy": None,
         "repeated_split": None,

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from digits_helpers.registry import CNN_AUGMENTATIONS
-from digits_helpers.scan import BITMAP_SIZE, Ink, bitmap_from_features
+from digits_helpers.scan import GRID_SIZE, MNIST_SIZE, Ink, bitmap_from_features, mnist_features
 from digits_helpers.scan import digit_features as scan_features
 from digits_helpers.segment import EIGHT_CONNECTED
 
@@ -68,8 +68,20 @@ def vary_bitmap(
     numpy.ndarray
         Boolean, shape ``(64, 64)``: the varied digit, centred, with room around it.
     """
-    size = BITMAP_SIZE * UPSCALE
     large = ndimage.zoom(bitmap.astype(np.float32), UPSCALE, order=1)
+    varied = _warp(large, rotation_degrees, slant, aspect) >= 0.5
+    if thickness > 0:
+        varied = ndimage.binary_dilation(varied, structure=EIGHT_CONNECTED)
+    elif thickness < 0:
+        thinner = ndimage.binary_erosion(varied, structure=EIGHT_CONNECTED)
+        if thinner.sum() >= 0.5 * varied.sum():
+            varied = thinner
+    return varied
+
+
+def _warp(large: np.ndarray, rotation_degrees: float, slant: float, aspect: float) -> np.ndarray:
+    """A square image rotated, slanted and stretched about its centre, on a doubled canvas."""
+    size = large.shape[0]
     angle = math.radians(rotation_degrees)
     cos, sin = math.cos(angle), math.sin(angle)
     rotate = np.array([[cos, -sin], [sin, cos]])
@@ -82,23 +94,61 @@ def vary_bitmap(
     canvas[size // 2 : size // 2 + size, size // 2 : size // 2 + size] = large
     big_centre = np.array([size - 0.5, size - 0.5])
     offset = big_centre - inverse @ big_centre
-    varied = ndimage.affine_transform(canvas, inverse, offset=offset, order=1) >= 0.5
+    return ndimage.affine_transform(canvas, inverse, offset=offset, order=1)
+
+
+def vary_grey(
+    image: np.ndarray,
+    *,
+    rotation_degrees: float,
+    slant: float,
+    aspect: float,
+    thickness: int,
+) -> np.ndarray:
+    """:func:`vary_bitmap` for a digit of grey levels (MNIST's), read back as MNIST's were made.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Shape ``(height, width)``, square, ink in [0, 1].
+    rotation_degrees, slant, aspect : float
+        As for :func:`vary_bitmap`.
+    thickness : int
+        -1 thins the strokes (grey erosion, 3x3) on the doubled drawing, +1 thickens
+        them (grey dilation), 0 keeps them; a thinning that would erase most of the ink
+        is not applied.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(28, 28)``, float32 in [0, 1]: the varied digit prepared by
+        :func:`digits_helpers.scan.mnist_features` (zeros if no ink is left).
+    """
+    large = ndimage.zoom(np.asarray(image, dtype=np.float32), UPSCALE, order=1)
+    varied = np.clip(_warp(large, rotation_degrees, slant, aspect), 0, 1)
     if thickness > 0:
-        varied = ndimage.binary_dilation(varied, structure=EIGHT_CONNECTED)
+        varied = ndimage.grey_dilation(varied, size=(3, 3))
     elif thickness < 0:
-        thinner = ndimage.binary_erosion(varied, structure=EIGHT_CONNECTED)
+        thinner = ndimage.grey_erosion(varied, size=(3, 3))
         if thinner.sum() >= 0.5 * varied.sum():
             varied = thinner
-    return varied
+    mask = varied >= 0.5
+    if not mask.any():
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    return mnist_features(Ink(mask=mask, level=varied.astype(np.float32)))
 
 
 def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) -> np.ndarray:
-    """``copies`` scan-like variants of each 8x8 digit, read back as scans are.
+    """``copies`` scan-like variants of each digit, read back as scans are.
+
+    8x8 digits are varied as their optdigits bitmaps (:func:`vary_bitmap`); larger
+    digits of grey levels (MNIST's) as they are (:func:`vary_grey`), with the same draws.
 
     Parameters
     ----------
     images : numpy.ndarray
-        Shape ``(n_images, 8, 8)``, values in [0, 1] (multiples of 1/16).
+        Shape ``(n_images, 8, 8)``, values in [0, 1] (multiples of 1/16), or
+        ``(n_images, 28, 28)`` grey levels in [0, 1].
     copies : int
         Variants per digit, >= 1.
     rng : numpy.random.Generator
@@ -107,11 +157,13 @@ def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) 
     Returns
     -------
     numpy.ndarray
-        Shape ``(copies * n_images, 8, 8)``, float32 in [0, 1]: all the digits' first
+        Shape ``(copies * n_images, height, width)``, float32 in [0, 1]: all the digits' first
         variant, then all their second, and so on (labels: ``np.tile(y, copies)``).
     """
     if copies < 1:
         raise ValueError(f"copies must be >= 1 (got {copies})")
+    if images.shape[1:] != (GRID_SIZE, GRID_SIZE):
+        return _grey_variants(images, copies, rng=rng)
     bitmaps = [bitmap_from_features(image) for image in images]
     out = np.empty((copies * len(images), *images.shape[1:]), dtype=np.float32)
     for copy in range(copies):
@@ -128,19 +180,45 @@ def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) 
     return out
 
 
+def _grey_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) -> np.ndarray:
+    """:func:`scan_variants` for digits of grey levels (MNIST's): the same draws, in order."""
+    out = np.empty((copies * len(images), MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    for copy in range(copies):
+        for index, image in enumerate(images):
+            out[copy * len(images) + index] = vary_grey(
+                image,
+                rotation_degrees=rng.uniform(-1, 1) * SCAN_RANGES["rotation_degrees"],
+                slant=rng.uniform(-1, 1) * SCAN_RANGES["slant"],
+                aspect=1 + rng.uniform(-1, 1) * SCAN_RANGES["aspect"],
+                thickness=int(rng.choice(THICKNESS_STEPS)),
+            )
+    return out
+
+
 def rescanned(images: np.ndarray) -> np.ndarray:
-    """The digits read back as scans are, without variation: centred by bounding box.
+    """The digits read back as scans are, without variation.
+
+    An 8x8 digit's bitmap is centred by its bounding box (optdigits); a 28x28 digit is
+    prepared again as MNIST's were (:func:`digits_helpers.scan.mnist_features`).
 
     Parameters
     ----------
     images : numpy.ndarray
-        Shape ``(n_images, 8, 8)``, values in [0, 1] (multiples of 1/16).
+        Shape ``(n_images, 8, 8)``, values in [0, 1] (multiples of 1/16), or
+        ``(n_images, 28, 28)`` grey levels in [0, 1].
 
     Returns
     -------
     numpy.ndarray
-        The same shape, float32: each digit's bitmap, re-centred and read back.
+        The same shape, float32: each digit re-centred and read back.
     """
+    if images.shape[1:] != (GRID_SIZE, GRID_SIZE):  # grey levels (MNIST): prepared again
+        return np.stack(
+            [
+                vary_grey(image, rotation_degrees=0, slant=0, aspect=1, thickness=0)
+                for image in images
+            ]
+        )
     out = np.empty(images.shape, dtype=np.float32)
     for index, image in enumerate(images):
         bitmap = bitmap_from_features(image)
@@ -215,8 +293,7 @@ def augmented(
         ``"none"``: the images as they are. ``"shifts"``: also each shifted by one pixel
         in the four directions (five times the images). ``"scan"``: the shifts, each
         digit read back as a scan is (:func:`rescanned`), and :data:`SCAN_COPIES` scan
-        variants of each (:func:`scan_variants`): ten times the images. ``"scan"``
-        needs 8x8 digits.
+        variants of each (:func:`scan_variants`): ten times the images.
     seed : int
         Seed of the variants' random draws.
 

@@ -1,19 +1,25 @@
 """Load the digits, scale them to [0, 1], flatten them and split them.
 
 Every notebook calls :func:`load_split` with the same parameters and so works on
-the same rows: the split is a pure function of ``test_size``, ``random_state``
-and ``stratify``.
+the same rows: the split is a pure function of the dataset (``dataset``, ``data_dir``,
+``max_images``), ``test_size``, ``random_state`` and ``stratify``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+from digits_helpers.mnist_files import load_mnist
+from digits_helpers.registry import DATASETS, DATASETS_FROM_FILES
+
+MNIST_MAX_PIXEL = 255  # MNIST's grey levels are unsigned bytes
 
 
 @dataclass(frozen=True)
@@ -150,32 +156,64 @@ class Split:
         }
 
 
-def load_dataset(name: str = "digits") -> Dataset:
+def load_dataset(
+    name: str = "digits", *, data_dir: str | Path = "", max_images: int = 0
+) -> Dataset:
     """Load a dataset by name, pixels divided by the largest pixel value.
 
     Parameters
     ----------
-    name : {"digits"}, default="digits"
+    name : {"digits", "mnist"}, default="digits"
         ``"digits"``: scikit-learn's 1,797 8x8 digits, shipped with the package
-        (no download).
+        (no download). ``"mnist"``: MNIST's digits read from the files in ``data_dir``
+        (:func:`digits_helpers.mnist_files.load_mnist`; nothing is downloaded), the
+        training and test files pooled (70,000 digits of 28x28 in the real files), so
+        that :func:`split_dataset` splits them like the digits. This is not MNIST's
+        official 60,000/10,000 split.
+    data_dir : str or pathlib.Path, default=""
+        The folder of the MNIST files; must be empty for ``"digits"``.
+    max_images : int, default=0
+        Keep only the first ``max_images`` digits (in the files' order, training file
+        first), to keep a run on MNIST tractable; 0 keeps them all.
 
     Returns
     -------
     Dataset
         ``images`` of shape ``(n_samples, height, width)``, float32 in [0, 1]
-        (``(1797, 8, 8)`` for the digits), and ``target``, the int64 label of each.
+        (``(1797, 8, 8)`` for the digits, ``(70000, 28, 28)`` for MNIST), and
+        ``target``, the int64 label of each.
 
     Raises
     ------
     ValueError
-        If ``name`` is not a known dataset.
+        If ``name`` is not a known dataset, ``data_dir`` is given for the digits or
+        missing for MNIST, or ``max_images`` is negative.
+    digits_helpers.mnist_files.MnistFileError
+        If an MNIST file is missing or corrupt (a ``ValueError`` naming the file).
     """
-    if name != "digits":
-        raise ValueError(f"dataset must be 'digits' (got {name!r})")
-    bunch = load_digits()
-    images = bunch.images.astype(np.float32)
-    images /= images.max()
-    return Dataset(name=name, images=images, target=bunch.target.astype(np.int64))
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(map(repr, DATASETS))} (got {name!r})")
+    if isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 0:
+        raise ValueError(f"max_images must be an integer >= 0 (got {max_images!r})")
+    from_files = name in DATASETS_FROM_FILES
+    if from_files and not str(data_dir):
+        raise ValueError(f"dataset {name!r} is read from files: data_dir must name their folder")
+    if not from_files and str(data_dir):
+        raise ValueError(f"dataset {name!r} ships with scikit-learn: data_dir must be empty")
+    if name == "mnist":
+        files = load_mnist(data_dir)
+        pixels = np.concatenate([files.train_images, files.test_images])
+        labels = np.concatenate([files.train_labels, files.test_labels])
+        scale = MNIST_MAX_PIXEL
+    else:
+        bunch = load_digits()
+        pixels, labels = bunch.images, bunch.target
+        scale = pixels.max()
+    if max_images:
+        pixels, labels = pixels[:max_images], labels[:max_images]
+    images = pixels.astype(np.float32)
+    images /= scale
+    return Dataset(name=name, images=images, target=labels.astype(np.int64))
 
 
 def split_dataset(
@@ -233,6 +271,8 @@ def split_dataset(
 def load_split(
     dataset: str = "digits",
     *,
+    data_dir: str | Path = "",
+    max_images: int = 0,
     test_size: float = 0.2,
     random_state: int = 42,
     stratify: bool = False,
@@ -244,8 +284,12 @@ def load_split(
 
     Parameters
     ----------
-    dataset : {"digits"}, default="digits"
+    dataset : {"digits", "mnist"}, default="digits"
         The dataset's name.
+    data_dir : str or pathlib.Path, default=""
+        The folder of the MNIST files (empty for the digits).
+    max_images : int, default=0
+        Keep only the first ``max_images`` digits before splitting; 0 keeps them all.
     test_size : float, default=0.2
         Fraction of the rows held out for the test set, strictly between 0 and 1.
     random_state : int, default=42
@@ -261,10 +305,14 @@ def load_split(
     Raises
     ------
     ValueError
-        If ``dataset`` is unknown or ``test_size`` is out of range.
+        If ``dataset`` is unknown, its files are missing or corrupt, or ``test_size``
+        is out of range.
     """
     return split_dataset(
-        load_dataset(dataset), test_size=test_size, random_state=random_state, stratify=stratify
+        load_dataset(dataset, data_dir=data_dir, max_images=max_images),
+        test_size=test_size,
+        random_state=random_state,
+        stratify=stratify,
     )
 
 

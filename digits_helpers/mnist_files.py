@@ -45,6 +45,8 @@ __all__ = [
     "MnistFileError",
     "MnistFiles",
     "MnistLocation",
+    "MnistSummary",
+    "check_mnist_files",
     "describe",
     "find_mnist_files",
     "idx_file_names",
@@ -307,6 +309,117 @@ def load_mnist(data_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> M
         return _load_idx(location.idx, max_bytes)
     assert location.npz is not None
     return _load_npz(location.npz, max_bytes)
+
+
+@dataclass(frozen=True)
+class MnistSummary:
+    """What :func:`check_mnist_files` found in a folder, without reading the pixels.
+
+    Attributes
+    ----------
+    form : str
+        ``"idx"`` (the four IDX files) or ``"npz"`` (``mnist.npz``).
+    n_train, n_test : int
+        How many training and test digits the files hold.
+    image_shape : tuple of int
+        Rows and columns of one image (28x28 in the real files).
+    source : tuple of str
+        The names of the files that would be read.
+    """
+
+    form: str
+    n_train: int
+    n_test: int
+    image_shape: tuple[int, int]
+    source: tuple[str, ...]
+
+
+def check_mnist_files(data_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> MnistSummary:
+    """Check a folder's MNIST files as :func:`load_mnist` would, but read no pixels.
+
+    Cheap enough to run before any notebook: the headers (magic numbers, data type,
+    sizes, and for an uncompressed IDX file its length) are checked and against each
+    other, and the labels (70 KB in the real files) are read and checked to be 0..9. What
+    only reading the images can reveal (a gzip stream corrupt past its header, a
+    truncated gzipped file) is left to :func:`load_mnist`, which raises the same errors.
+
+    Parameters
+    ----------
+    data_dir : pathlib.Path or str
+        The folder holding the files.
+    max_bytes : int, optional
+        As for :func:`load_mnist`.
+
+    Returns
+    -------
+    MnistSummary
+        The form of the files, the counts and the image size.
+
+    Raises
+    ------
+    MnistFileError
+        If a file is missing, has a wrong header, the wrong length (uncompressed IDX
+        files), labels outside 0..9, or counts or sizes that disagree; the message names
+        the file.
+    """
+    location = find_mnist_files(data_dir)
+    if location.idx is not None:
+        paths = location.idx
+        shapes = {}
+        for role, path in paths.items():
+            with _open_idx(path, _ROLE_NAMES[role]) as (_, header):
+                _check_header(path, _ROLE_NAMES[role], header, _MAGIC[role], max_bytes)
+                if not header.gzipped and path.stat().st_size != header.total:
+                    size = path.stat().st_size
+                    which = (
+                        "truncated"
+                        if size < header.total
+                        else f"{size - header.total:,} trailing bytes"
+                    )
+                    raise _fail(
+                        path,
+                        _ROLE_NAMES[role],
+                        f"is {size:,} bytes, expected {header.total:,} from its header"
+                        f" ({header.header_bytes}-byte header and {_shape_text(header.shape)}"
+                        f" bytes of data): {which}",
+                    )
+            shapes[role] = header.shape
+        where = {role: str(path) for role, path in paths.items()}
+        _check_shapes(shapes, where, paths)
+        labels = {
+            role: read_idx(path, expected_magic=LABELS_MAGIC, name=_ROLE_NAMES[role])
+            for role, path in paths.items()
+            if role.endswith("labels")
+        }
+        _check_labels(labels, where, paths)
+        source = tuple(path.name for path in paths.values())
+    else:
+        path = location.npz
+        assert path is not None
+        if not zipfile.is_zipfile(path):
+            _load_npz(path, max_bytes)  # raises its message for a file that is not an archive
+        where = {role: f"{path} [{array}]" for array, role in NPZ_ARRAYS.items()}
+        paths = dict.fromkeys(NPZ_ARRAYS.values(), path)
+        try:
+            shapes = _npz_shapes(path, max_bytes)
+            _check_shapes(shapes, where, paths)
+            with np.load(path, allow_pickle=False) as npz:
+                labels = {role: npz[array] for array, role in NPZ_ARRAYS.items() if array[0] == "y"}
+        except _CORRUPT_ZIP as error:
+            raise MnistFileError(
+                f"{path}: corrupt zip archive ({type(error).__name__}: {error}), expected an"
+                f" .npz archive with {', '.join(NPZ_ARRAYS)}: copy or download it again",
+                path,
+            ) from error
+        _check_labels(labels, where, paths)
+        source = (path.name,)
+    return MnistSummary(
+        form=location.form,
+        n_train=shapes["train_images"][0],
+        n_test=shapes["test_images"][0],
+        image_shape=(shapes["train_images"][1], shapes["train_images"][2]),
+        source=source,
+    )
 
 
 def read_idx(

@@ -20,11 +20,16 @@ from digits_helpers.cluster import ACCEPTS as SCHEDULER_ACCEPTS
 from digits_helpers.cluster import check_scheduler
 from digits_helpers.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.keras_config import KerasConfig
-from digits_helpers.registry import CNN_AUGMENTATIONS, SEARCH_STRATEGIES
+from digits_helpers.mnist_files import MnistFileError, check_mnist_files
+from digits_helpers.registry import (
+    CNN_AUGMENTATIONS,
+    DATASETS,
+    DATASETS_FROM_FILES,
+    SEARCH_STRATEGIES,
+)
 from digits_helpers.values import is_int, is_number, shown
 
-PROFILES = ("quick", "full")
-DATASETS = ("digits",)
+PROFILES = ("quick", "full", "mnist")
 KERAS_CONFIG_KEYS = tuple(f.name for f in fields(KerasConfig))
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
 GRID_KEYS = (
@@ -268,6 +273,69 @@ def _check_scheduler(value: Any) -> str:
         raise _fail("scheduler", SCHEDULER_ACCEPTS, value) from None
 
 
+def _check_data_dir(value: Any) -> str:
+    """A string; a non-empty one is made absolute (notebooks run in the run's folder)."""
+    if not isinstance(value, str):
+        raise _fail("data_dir", DATA_DIR_ACCEPTS, value)
+    return str(Path(value).expanduser().absolute()) if value.strip() else ""
+
+
+DATA_DIR_ACCEPTS = (
+    "a folder path holding MNIST's four IDX files (gzipped or not) or mnist.npz when dataset"
+    " is 'mnist', '' when it is 'digits'"
+)
+MIN_IMAGES = 100  # a split of fewer digits leaves too few per class for cv folds and a test
+
+
+def _check_max_images(value: Any) -> int:
+    if not is_int(value) or (value != 0 and value < MIN_IMAGES):
+        raise _fail("max_images", f"0 (all the digits) or an integer >= {MIN_IMAGES}", value)
+    return value
+
+
+def check_data_source(values: Mapping[str, Any]) -> None:
+    """Check the parameters that only make sense together with ``dataset``.
+
+    ``data_dir`` must name a folder of valid MNIST files when ``dataset`` is
+    ``"mnist"`` (their headers and labels are checked, not their pixels:
+    :func:`digits_helpers.mnist_files.check_mnist_files`) and be empty for
+    ``"digits"``. Names absent from ``values`` are not checked, so a notebook that
+    declares a subset of the parameters can call this too.
+
+    Parameters
+    ----------
+    values : Mapping[str, Any]
+        Parameters, each already valid on its own.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter (and for a bad file, the file), what was given and what
+        is accepted.
+    """
+    dataset = values.get("dataset")
+    if dataset is None:
+        return
+    if "data_dir" in values:
+        data_dir = values["data_dir"]
+        if dataset in DATASETS_FROM_FILES:
+            if not str(data_dir).strip():
+                raise ParameterError(
+                    f"parameter 'data_dir' must name the folder of the MNIST files when"
+                    f" dataset is {dataset!r}: MNIST's four IDX files (gzipped or not) or"
+                    f" mnist.npz; nothing is downloaded (got {shown(data_dir)})"
+                )
+            try:
+                check_mnist_files(data_dir)
+            except MnistFileError as exc:
+                raise ParameterError(f"parameter 'data_dir': {exc}") from None
+        elif data_dir:
+            raise ParameterError(
+                f"parameter 'data_dir' must be '' when dataset is {dataset!r}, which ships with"
+                f" scikit-learn (got {shown(data_dir)})"
+            )
+
+
 def _described(parameter: Parameter, help_text: str) -> Parameter:
     return Parameter(parameter.name, parameter.accepts, parameter.check, help_text)
 
@@ -276,6 +344,18 @@ SCHEMA: dict[str, Parameter] = {
     p.name: p
     for p in (
         _described(_choice("dataset", DATASETS), "which dataset to load"),
+        Parameter(
+            "data_dir",
+            DATA_DIR_ACCEPTS,
+            _check_data_dir,
+            "the folder of the MNIST files (dataset mnist); nothing is downloaded",
+        ),
+        Parameter(
+            "max_images",
+            f"0 (all the digits) or an integer >= {MIN_IMAGES}",
+            _check_max_images,
+            "use only the first N digits of the dataset, before the split (0: all)",
+        ),
         _described(_fraction("test_size", 0.05, 0.5), "fraction of the data held out for testing"),
         _described(_int("random_state", 0, MAX_SEED), "seed of the train/test split"),
         _described(_bool("stratify"), "keep class proportions equal in train and test"),
@@ -357,6 +437,7 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     missing = sorted(set(SCHEMA) - set(checked))
     if missing:
         raise ParameterError(f"parameter {missing[0]!r} has no value")
+    check_data_source(checked)
     return checked
 
 
@@ -390,9 +471,11 @@ def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
 
         params.check_notebook_parameters(globals())
     """
+    checked = {}
     for name, parameter in SCHEMA.items():
         if name in namespace:
-            parameter.check(namespace[name])
+            checked[name] = parameter.check(namespace[name])
+    check_data_source(checked)
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

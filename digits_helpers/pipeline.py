@@ -39,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook 
 from digits_helpers import artifacts, progress, results
 from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
+from digits_helpers.mnist_files import find_mnist_files
 from digits_helpers.params import validate
 from digits_helpers.registry import MODELS, STAGES, Stage
 from digits_helpers.values import jsonable
@@ -187,6 +188,30 @@ def package_source_digest() -> str:
     package = Path(__file__).parent
     files = sorted(package.rglob("*.py")) + sorted(package.rglob("*.yaml"))
     return _digest(*(p.relative_to(package).as_posix().encode() + p.read_bytes() for p in files))
+
+
+def data_files_digest(parameters: Mapping[str, Any]) -> str:
+    """A digest of the names, sizes and modification times of the run's data files.
+
+    Part of every cache key, so that a run on files replaced in the same ``data_dir``
+    executes again instead of reusing results of the old files. Empty for a dataset
+    that ships with scikit-learn.
+
+    Parameters
+    ----------
+    parameters : Mapping[str, Any]
+        The run's validated parameters.
+
+    Returns
+    -------
+    str
+        A hex digest, or ``""`` when ``data_dir`` is empty.
+    """
+    if not parameters.get("data_dir"):
+        return ""
+    files = find_mnist_files(parameters["data_dir"]).paths
+    stats = [(path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files]
+    return _digest(json.dumps(stats).encode())
 
 
 def step_key(
@@ -388,7 +413,7 @@ def _run_locked(
     try:
         staging.mkdir()
         report = RunReport(run_dir=runs / name)
-        source_digest = package_source_digest()
+        source_digest = package_source_digest() + data_files_digest(parameters)
         digests: dict[str, dict[str, str]] = {}
         start = time.perf_counter()
         for index, step in enumerate(STAGES, start=1):

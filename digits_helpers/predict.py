@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from digits_helpers import scan, segment
-from digits_helpers.artifacts import LoadedModel, load_model
+from digits_helpers.artifacts import LoadedModel, ModelRefused, load_model, read_card
 from digits_helpers.registry import MODELS, UNSURE_BELOW, Model
 
 # Below this probability a digit is flagged as unsure.
@@ -196,7 +196,7 @@ def open_model(run_dir: Path, name: str) -> LoadedModel:
     Returns
     -------
     LoadedModel
-        Ready to read 8x8 digits.
+        Ready to read digits prepared as its dataset's were (8x8 or 28x28).
 
     Raises
     ------
@@ -206,7 +206,12 @@ def open_model(run_dir: Path, name: str) -> LoadedModel:
         The model's files do not match its card, or it reads other inputs.
     """
     model = model_named(name, run_dir)
-    return load_model(run_dir, model, dataset="digits", image_shape=(8, 8))
+    dataset = read_card(run_dir, model)["dataset"]
+    try:
+        prepared = scan.preparation(dataset)
+    except ValueError as exc:
+        raise ModelRefused(f"{model.name}: {exc}") from None
+    return load_model(run_dir, model, dataset=dataset, image_shape=prepared.image_shape)
 
 
 def _digits(features: np.ndarray, loaded: LoadedModel, threshold: float) -> list[Digit]:
@@ -219,18 +224,21 @@ def _digits(features: np.ndarray, loaded: LoadedModel, threshold: float) -> list
     return digits
 
 
-def digit_features(path: Path | str) -> np.ndarray:
-    """The 8x8 digit a file holds, prepared as the training digits were.
+def digit_features(path: Path | str, *, dataset: str = "digits") -> np.ndarray:
+    """The digit a file holds, prepared as the training digits were.
 
     Parameters
     ----------
     path : Path or str
         A PNG, JPEG or TIFF file holding one digit.
+    dataset : str, default="digits"
+        The dataset the model was trained on: its digits' preparation
+        (:func:`digits_helpers.scan.preparation`).
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(1, 8, 8)``.
+        Shape ``(1, 8, 8)`` for the digits, ``(1, 28, 28)`` for MNIST.
 
     Raises
     ------
@@ -244,21 +252,23 @@ def digit_features(path: Path | str) -> np.ndarray:
             f"{path}: {len(pieces)} separate pieces of ink side by side, not one digit: "
             "to read a strip of a form, use --form"
         )
-    return scan.digit_features(ink)[None]
+    return scan.preparation(dataset).prepare(ink)[None]
 
 
-def form_features(path: Path | str) -> tuple[np.ndarray, list[bool]]:
-    """The 8x8 digits of a strip of a form, left to right.
+def form_features(path: Path | str, *, dataset: str = "digits") -> tuple[np.ndarray, list[bool]]:
+    """The digits of a strip of a form, left to right, prepared as the training digits were.
 
     Parameters
     ----------
     path : Path or str
         A PNG, JPEG or TIFF file.
+    dataset : str, default="digits"
+        The dataset the model was trained on (see :func:`digit_features`).
 
     Returns
     -------
     features : numpy.ndarray
-        Shape ``(n_digits, 8, 8)``.
+        Shape ``(n_digits, 8, 8)`` for the digits, ``(n_digits, 28, 28)`` for MNIST.
     cut : list of bool
         For each digit, whether it was cut out of touching digits.
 
@@ -269,7 +279,8 @@ def form_features(path: Path | str) -> tuple[np.ndarray, list[bool]]:
     """
     ink = scan.find_ink(scan.read_grey(path), name=str(path))
     pieces = segment.segment_strip(ink.mask)
-    features = np.stack([scan.digit_features(ink.only(_placed(p, ink.mask))) for p in pieces])
+    prepare = scan.preparation(dataset).prepare
+    features = np.stack([prepare(ink.only(_placed(p, ink.mask))) for p in pieces])
     return features, [p.split for p in pieces]
 
 
@@ -351,9 +362,14 @@ def read_files(
         One per file, in order.
     """
     readings, batches, cuts = [], [], []
+    dataset = loaded.card["dataset"]
     for path in paths:
         try:
-            features, cut = form_features(path) if form else (digit_features(path), [False])
+            features, cut = (
+                form_features(path, dataset=dataset)
+                if form
+                else (digit_features(path, dataset=dataset), [False])
+            )
         except scan.ScanError as exc:
             readings.append(Reading(str(path), error=_reason(exc, path)))
             continue

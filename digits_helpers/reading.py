@@ -76,12 +76,12 @@ CONDITIONS: tuple[Condition, ...] = tuple(
 def write_scans(
     images: np.ndarray, folder: Path, condition: Condition, *, seed: int = 0
 ) -> list[Path]:
-    """Draw each 8x8 digit under ``condition`` and save it as an image file.
+    """Draw each digit under ``condition`` and save it as an image file.
 
     Parameters
     ----------
     images : numpy.ndarray
-        Shape ``(n_images, 8, 8)``, values in [0, 1].
+        Shape ``(n_images, height, width)``, values in [0, 1].
     folder : Path
         Where the files go (created if missing).
     condition : Condition
@@ -120,7 +120,7 @@ def in_memory_predictions(loaded: LoadedModel, images: np.ndarray) -> np.ndarray
     loaded : LoadedModel
         The model.
     images : numpy.ndarray
-        Shape ``(n_images, 8, 8)``.
+        Shape ``(n_images, height, width)``.
 
     Returns
     -------
@@ -212,7 +212,7 @@ def compose_form(
     Parameters
     ----------
     images : numpy.ndarray
-        Shape ``(n_digits, 8, 8)``.
+        Shape ``(n_digits, height, width)``.
     labels : numpy.ndarray
         Their labels.
     gaps : Sequence of int
@@ -282,7 +282,7 @@ def gallery(
     Parameters
     ----------
     image : numpy.ndarray
-        Shape ``(8, 8)``, values in [0, 1].
+        Shape ``(height, width)``, values in [0, 1] (8x8 or 28x28).
     conditions : Sequence of Condition, default=CONDITIONS
         How it is drawn.
     size : int, default=64
@@ -320,7 +320,7 @@ def least_certain(loaded: LoadedModel, images: np.ndarray) -> int:
     loaded : LoadedModel
         The model.
     images : numpy.ndarray
-        Shape ``(n_images, 8, 8)``.
+        Shape ``(n_images, height, width)``.
 
     Returns
     -------

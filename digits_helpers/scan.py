@@ -1,4 +1,8 @@
-"""From an image file of a handwritten digit to the 8x8 features the models were trained on.
+"""From an image file of a handwritten digit to the features the models were trained on.
+
+Each dataset's digits were made by their own procedure, and a scan is prepared the same
+way (:data:`PREPARATIONS`, chosen by a model card's ``dataset``): the 8x8 digits by UCI
+optdigits' (below), MNIST's 28x28 digits by MNIST's (:func:`mnist_features`).
 
 The 8x8 digits were made by the UCI optdigits procedure: each digit's bounding box was
 scaled into a 32x32 binary bitmap, and the ink pixels were counted in each of its 64
@@ -16,6 +20,7 @@ is a :class:`ScanError` naming the file and what was wrong.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,8 @@ BLOCK_SIZE = 4  # counted in 4x4 blocks
 GRID_SIZE = BITMAP_SIZE // BLOCK_SIZE  # 8x8 features
 LEVELS = BLOCK_SIZE * BLOCK_SIZE  # a block holds 0 to 16 ink pixels
 FORMATS = ("PNG", "JPEG", "TIFF")
+MNIST_SIZE = 28  # MNIST's digits: 28x28 grey levels...
+MNIST_BOX = 20  # ... each scaled to fit a 20x20 box, centred by its centre of mass
 # Decoding is refused above this many pixels (a 300 dpi A4 page is about 8.7 million).
 MAX_PIXELS = 50_000_000
 # Below this difference between the lightest and the darkest pixel an image is blank.
@@ -299,6 +306,108 @@ def digit_features(ink: Ink) -> np.ndarray:
     return (block_counts(digit_bitmap(ink)) / LEVELS).astype(np.float32)
 
 
+def mnist_features(ink: Ink) -> np.ndarray:
+    """The 28x28 image an MNIST model reads, from one digit's ink, as MNIST's were made.
+
+    LeCun et al.'s recipe: the ink's bounding box is scaled, keeping its proportions,
+    to fit a 20x20 box, its edges anti-aliased into grey levels; the result is placed
+    in a 28x28 field so that its centre of mass is at the field's centre.
+
+    Parameters
+    ----------
+    ink : Ink
+        The ink of one digit (more paper around it does not matter).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(28, 28)``, float32 in [0, 1], 1 for full ink, as MNIST's grey levels
+        divided by 255 are.
+
+    Raises
+    ------
+    ValueError
+        If ``ink`` holds no ink.
+    """
+    rows = np.flatnonzero(ink.mask.any(axis=1))
+    cols = np.flatnonzero(ink.mask.any(axis=0))
+    if rows.size == 0:
+        raise ValueError("the mask holds no ink")
+    box = ink.level[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = box.shape
+    scale = MNIST_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
+    resample = Image.Resampling.BOX if scale <= 1 else Image.Resampling.BILINEAR
+    grey = np.clip(np.asarray(Image.fromarray(box.astype(np.float32)).resize(size, resample)), 0, 1)
+    centre_row, centre_col = ndimage.center_of_mass(grey)
+    middle = (MNIST_SIZE - 1) / 2
+    top = int(np.clip(round(middle - centre_row), 0, MNIST_SIZE - grey.shape[0]))
+    left = int(np.clip(round(middle - centre_col), 0, MNIST_SIZE - grey.shape[1]))
+    field = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    field[top : top + grey.shape[0], left : left + grey.shape[1]] = grey
+    return field
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """How a scan is prepared for the models of one dataset.
+
+    Attributes
+    ----------
+    image_shape : tuple of int
+        The shape of the prepared digit.
+    prepare : callable
+        One digit's :class:`Ink` -> its image of ``image_shape``, float32 in [0, 1].
+    description : str
+        What a model card says of it (``preprocessing``).
+    """
+
+    image_shape: tuple[int, int]
+    prepare: Callable[[Ink], np.ndarray]
+    description: str
+
+
+# By dataset name (digits_helpers.registry.DATASETS): how its digits were made.
+PREPARATIONS: dict[str, Preparation] = {
+    "digits": Preparation(
+        (GRID_SIZE, GRID_SIZE),
+        digit_features,
+        "UCI optdigits: the digit's bounding box scaled into a 32x32 binary bitmap, ink pixels "
+        "counted in each 4x4 block (0 to 16), then divided by 16 (values in [0, 1])",
+    ),
+    "mnist": Preparation(
+        (MNIST_SIZE, MNIST_SIZE),
+        mnist_features,
+        "MNIST: the digit's bounding box scaled to fit a 20x20 box in anti-aliased grey, "
+        "placed in 28x28 with its centre of mass at the centre, grey levels divided by 255 "
+        "(values in [0, 1])",
+    ),
+}
+
+
+def preparation(dataset: str) -> Preparation:
+    """How scans are prepared for a model trained on ``dataset``.
+
+    Parameters
+    ----------
+    dataset : str
+        A model card's ``dataset``.
+
+    Returns
+    -------
+    Preparation
+
+    Raises
+    ------
+    ValueError
+        If scans cannot be prepared for that dataset.
+    """
+    if dataset not in PREPARATIONS:
+        known = ", ".join(map(repr, PREPARATIONS))
+        raise ValueError(f"scans are prepared for models of {known} only (got {dataset!r})")
+    return PREPARATIONS[dataset]
+
+
 def bitmap_from_features(image: np.ndarray) -> np.ndarray:
     """A 32x32 bitmap whose 4x4 block counts are exactly an 8x8 digit's values.
 
@@ -340,16 +449,16 @@ def render_digit(
     margin: float = 0.15,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Draw an 8x8 digit as a scan of ``size`` x ``size`` pixels, for tests and the book.
+    """Draw a digit of the dataset as a scan of ``size`` x ``size`` pixels, for tests and the book.
 
-    The digit's bitmap (:func:`bitmap_from_features`) is scaled onto paper with a
-    margin, its edges anti-aliased as a scanner sees a pen, then optionally blurred and
-    made noisy.
+    An 8x8 digit's bitmap (:func:`bitmap_from_features`), or a larger digit's grey levels
+    (MNIST's 28x28), is scaled onto paper with a margin, its edges anti-aliased as a
+    scanner sees a pen, then optionally blurred and made noisy.
 
     Parameters
     ----------
     image : numpy.ndarray
-        Shape ``(8, 8)``, ink in [0, 1] (a row of the dataset, reshaped).
+        Shape ``(8, 8)`` or ``(28, 28)``, ink in [0, 1] (a row of the dataset, reshaped).
     size : int
         Width and height of the scan in pixels, >= 8.
     dark_ink : bool, default=True
@@ -378,9 +487,13 @@ def render_digit(
     if noise > 0 and rng is None:
         raise ValueError("noise needs an rng")
     inner = max(GRID_SIZE, round(size * (1 - 2 * margin)))
-    bitmap = Image.fromarray(bitmap_from_features(image).astype(np.float32))
-    resample = Image.Resampling.BOX if inner < BITMAP_SIZE else Image.Resampling.BILINEAR
-    enlarged = np.clip(np.asarray(bitmap.resize((inner, inner), resample)), 0, 1)
+    image = np.asarray(image, dtype=np.float32)
+    if image.shape == (GRID_SIZE, GRID_SIZE):  # optdigits: its bitmap, as the pen drew it
+        drawing = Image.fromarray(bitmap_from_features(image).astype(np.float32))
+    else:  # grey levels already (MNIST): enlarged as they are
+        drawing = Image.fromarray(image)
+    resample = Image.Resampling.BOX if inner < drawing.size[0] else Image.Resampling.BILINEAR
+    enlarged = np.clip(np.asarray(drawing.resize((inner, inner), resample)), 0, 1)
     ink = np.zeros((size, size), dtype=np.float32)
     offset = (size - inner) // 2
     ink[offset : offset + inner, offset : offset + inner] = enlarged

@@ -58,5 +58,10 @@ def test_invalid_test_size_is_refused(digits, test_size):
 
 
 def test_unknown_dataset_is_refused():
-    with pytest.raises(ValueError, match="'digits'"):
+    with pytest.raises(ValueError, match="'digits', 'mnist'"):
+        data.load_dataset("emnist")
+
+
+def test_mnist_without_its_folder_is_refused():
+    with pytest.raises(ValueError, match="data_dir must name their folder"):
         data.load_dataset("mnist")

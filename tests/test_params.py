@@ -9,8 +9,15 @@ from digits_helpers.params import ParameterError
 
 
 @pytest.mark.parametrize("profile", params.PROFILES)
-def test_every_profile_sets_every_parameter_validly(profile):
-    values = params.resolve(profile)
+def test_every_profile_sets_every_parameter_validly(profile, tmp_path):
+    from mnist_samples import write_mnist
+
+    # The mnist profile reads the user's files: it is valid once data_dir names them.
+    assignments = []
+    if params.load_profile(profile)["dataset"] == "mnist":
+        write_mnist(tmp_path, "idx.gz")
+        assignments = [f"data_dir={tmp_path}"]
+    values = params.resolve(profile, assignments=assignments)
     assert set(values) == set(params.SCHEMA)
 
 
@@ -56,7 +63,7 @@ def test_params_file_overrides_the_profile(tmp_path):
         ("param_grid={early_stopping: [maybe]}", "param_grid", "early_stopping"),
         ("n_jobs=0", "n_jobs", "-1"),
         ("stratify=maybe", "stratify", "true or false"),
-        ("dataset=mnist", "dataset", "'digits'"),
+        ("dataset=emnist", "dataset", "'digits', 'mnist'"),
         ("search_strategy=random", "search_strategy", "'halving'"),
         ("keras_hidden_units=[]", "keras_hidden_units", "list of at least 1"),
         ("repeat_seeds=[1]", "repeat_seeds", "at least 2"),
@@ -154,7 +161,7 @@ def test_long_values_are_shortened_in_messages():
     with pytest.raises(ParameterError) as error:
         params.resolve("quick", assignments=["dataset=" + "x" * 5000])
     message = str(error.value)
-    assert message.startswith("parameter 'dataset' must be one of 'digits' (got 'xxx")
+    assert message.startswith("parameter 'dataset' must be one of 'digits', 'mnist' (got 'xxx")
     assert "(5002 characters)" in message and len(message) < 200
 
 

@@ -184,10 +184,24 @@ def test_a_model_from_another_dataset_is_refused(study_project, files, copied_ru
     name, copy = copied_run
     card_path = copy / "models" / "svc" / "model.json"
     card = json.loads(card_path.read_text())
-    card["dataset"], card["image_shape"] = "mnist", [28, 28]
+    card["dataset"], card["image_shape"] = "emnist", [28, 28]
     card_path.write_text(json.dumps(card))
     done = digits_book(
         study_project, "predict", "--run", name, "--model", "svc", str(files["digit0"])
     )
     assert done.returncode == 2
-    assert "trained on dataset 'mnist', but the input is prepared as 'digits'" in done.stderr
+    assert "scans are prepared for models of 'digits', 'mnist' only (got 'emnist')" in (done.stderr)
+
+
+def test_a_card_that_misstates_the_models_input_is_refused(study_project, files, copied_run):
+    # The card says MNIST, so the scan is prepared as 28x28; the file reads 64 inputs.
+    name, copy = copied_run
+    card_path = copy / "models" / "svc" / "model.json"
+    card = json.loads(card_path.read_text())
+    card["dataset"], card["image_shape"] = "mnist", [28, 28]
+    card_path.write_text(json.dumps(card))
+    done = digits_book(
+        study_project, "predict", "--run", name, "--model", "svc", str(files["digit0"])
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "the model reads inputs of shape (64,), its card (784,)" in done.stderr
