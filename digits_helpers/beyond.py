@@ -19,7 +19,7 @@ from sklearn import svm
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from digits_helpers import augment, keras_sweep
+from digits_helpers import augment, keras_sweep, progress
 from digits_helpers.cluster import RunTasks, here
 from digits_helpers.data import Split
 from digits_helpers.formatting import pct
@@ -413,7 +413,8 @@ def tune_svc(
         n_jobs=n_jobs,
     )
     start = time.perf_counter()
-    search.fit(split.X_train, split.y_train)
+    with progress.joblib_fits("SVC search: fits", len(C_values) * len(gamma_values) * cv):
+        search.fit(split.X_train, split.y_train)
     seconds = time.perf_counter() - start
     predictions = search.best_estimator_.predict(split.X_test)
     with_probabilities = CalibratedClassifierCV(
