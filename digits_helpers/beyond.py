@@ -23,7 +23,7 @@ from digits_helpers import augment, keras_sweep, progress
 from digits_helpers.cluster import RunTasks, here
 from digits_helpers.data import Split
 from digits_helpers.formatting import pct
-from digits_helpers.keras_mlp import layer_seeds, seed_keras
+from digits_helpers.keras_mlp import TRAINING_LOCK, layer_seeds, seed_keras
 from digits_helpers.registry import CNN, CNN_AUGMENTATIONS, SHIFTED_MLP, SVC
 from digits_helpers.tf_runtime import keras
 
@@ -212,18 +212,19 @@ def _fit_cnn(
     seed: int,
 ) -> tuple[keras.Sequential, float]:
     """A CNN trained on ``images``; the model and the seconds ``fit`` took."""
-    seed_keras(seed)
-    model = build_cnn(images.shape[1:3], n_classes, seed=seed)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        # A whole epoch per call into TensorFlow: less Python per step, same arithmetic.
-        steps_per_execution=math.ceil(len(labels) / batch_size),
-    )
-    start = time.perf_counter()
-    model.fit(images[..., None], labels, batch_size=batch_size, epochs=epochs, verbose=0)
-    return model, time.perf_counter() - start
+    with TRAINING_LOCK:  # one training at a time in a process (keras_mlp)
+        seed_keras(seed)
+        model = build_cnn(images.shape[1:3], n_classes, seed=seed)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            # A whole epoch per call into TensorFlow: less Python per step, same arithmetic.
+            steps_per_execution=math.ceil(len(labels) / batch_size),
+        )
+        start = time.perf_counter()
+        model.fit(images[..., None], labels, batch_size=batch_size, epochs=epochs, verbose=0)
+        return model, time.perf_counter() - start
 
 
 def _predict(model: keras.Sequential, images: np.ndarray) -> np.ndarray:

@@ -98,11 +98,11 @@ def check_reachable(scheduler: str, *, timeout: float = CONNECT_SECONDS) -> None
 
 
 @contextlib.contextmanager
-def _client(address: str, timeout: float) -> Iterator[Any]:
+def _client(address: str, timeout: float, *, set_as_default: bool = False) -> Iterator[Any]:
     from distributed import Client
 
     try:
-        client = Client(address, timeout=timeout, set_as_default=False)
+        client = Client(address, timeout=timeout, set_as_default=set_as_default)
     except (OSError, TimeoutError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ClusterUnreachable(
@@ -271,14 +271,6 @@ def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
             )
             client = stack.enter_context(Client(cluster, set_as_default=True))
         else:
-            try:
-                client = stack.enter_context(
-                    Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=True)
-                )
-            except (OSError, TimeoutError) as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise ClusterUnreachable(
-                    f"cannot reach the Dask scheduler at {scheduler}: {reason}"
-                ) from None
+            client = stack.enter_context(_client(scheduler, CONNECT_SECONDS, set_as_default=True))
         stack.enter_context(joblib.parallel_config(backend="dask"))
         yield Backend(scheduler, client, n_jobs)

@@ -103,18 +103,26 @@ class Split:
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
     def identity(self) -> dict:
-        """The parameters that define this split; equal identities mean equal rows.
+        """What defines this split; equal identities mean equal rows.
 
         Returns
         -------
         dict
-            ``dataset``, ``test_size``, ``random_state`` and ``stratify``.
+            ``dataset``, ``test_size``, ``random_state`` and ``stratify``, and the
+            :meth:`digest` of the rows in each set and of their labels: chapters run on
+            other files (``data_dir``) or fewer of them (``max_images``) differ there.
         """
+        labels = hashlib.sha256()
+        for y in (self.y_train, self.y_test):
+            labels.update(np.asarray(y, dtype="<i8").tobytes())
+            labels.update(b"|")
         return {
             "dataset": self.dataset,
             "test_size": self.test_size,
             "random_state": self.random_state,
             "stratify": self.stratify,
+            "split_digest": self.digest(),
+            "labels_digest": labels.hexdigest()[:16],
         }
 
     def digest(self) -> str:

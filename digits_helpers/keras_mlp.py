@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -274,6 +275,10 @@ def _n_correct(y, probs):
 
 
 _TRAINERS: dict[tuple[int, int, tuple[int, ...]], _CompiledTrainer] = {}
+# Held by every training in this process, from its seeding to its predictions: the seeds
+# are process-wide and the compiled trainers shared, so two threads (a Dask worker with
+# several) must train one after the other to train what one thread alone trains.
+TRAINING_LOCK = threading.RLock()
 _DETERMINISM_ENABLED = False
 
 
@@ -399,45 +404,46 @@ def train_configuration(
         n_train = len(X_more)
     hidden = tuple(int(u) for u in hidden_units)
     n_features = X_train.shape[1]
-    seed_keras(seed)
-    model = build_mlp(n_features, n_classes, hidden, seed=seed)
+    with TRAINING_LOCK:  # seeds and the compiled trainers are the process's
+        seed_keras(seed)
+        model = build_mlp(n_features, n_classes, hidden, seed=seed)
 
-    start = time.perf_counter()
-    if trainer == "fit":
-        _compile(model, config.learning_rate)
-        fitted = model.fit(
-            X_train,
-            y_train,
-            validation_split=config.validation_split,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            verbose=0,
-        )
-        history = {k: [float(v) for v in fitted.history[k]] for k in HISTORY_KEYS}
-    else:
-        key = (n_features, n_classes, hidden)
-        if key not in _TRAINERS:
-            _TRAINERS[key] = _CompiledTrainer(*key)
-        weights, history = _TRAINERS[key].fit(
-            model.get_weights(), X_train, y_train, n_train, config, int(seed)
-        )
-        model.set_weights(weights)
-    train_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        if trainer == "fit":
+            _compile(model, config.learning_rate)
+            fitted = model.fit(
+                X_train,
+                y_train,
+                validation_split=config.validation_split,
+                batch_size=config.batch_size,
+                epochs=config.epochs,
+                verbose=0,
+            )
+            history = {k: [float(v) for v in fitted.history[k]] for k in HISTORY_KEYS}
+        else:
+            key = (n_features, n_classes, hidden)
+            if key not in _TRAINERS:
+                _TRAINERS[key] = _CompiledTrainer(*key)
+            weights, history = _TRAINERS[key].fit(
+                model.get_weights(), X_train, y_train, n_train, config, int(seed)
+            )
+            model.set_weights(weights)
+        train_seconds = time.perf_counter() - start
 
-    probs = model(tf.constant(X_test), training=False)
-    test_loss = float(
-        tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y_test, probs)).numpy()
-    )
-    predictions = np.argmax(probs.numpy(), axis=1)
-    return KerasRun(
-        config=config,
-        history=history,
-        test_loss=test_loss,
-        test_accuracy=float(np.mean(predictions == y_test)),
-        train_seconds=train_seconds,
-        test_predictions=predictions,
-        model=model,
-    )
+        probs = model(tf.constant(X_test), training=False)
+        test_loss = float(
+            tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y_test, probs)).numpy()
+        )
+        predictions = np.argmax(probs.numpy(), axis=1)
+        return KerasRun(
+            config=config,
+            history=history,
+            test_loss=test_loss,
+            test_accuracy=float(np.mean(predictions == y_test)),
+            train_seconds=train_seconds,
+            test_predictions=predictions,
+            model=model,
+        )
 
 
 def layer_table(model: keras.Model) -> pd.DataFrame:

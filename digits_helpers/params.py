@@ -8,6 +8,7 @@ overrides into one mapping, checks every value here, and only then executes.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -25,6 +26,8 @@ from digits_helpers.registry import (
     CNN_AUGMENTATIONS,
     DATASETS,
     DATASETS_FROM_FILES,
+    MNIST_IMAGE_SHAPE,
+    N_CLASSES,
     SEARCH_STRATEGIES,
 )
 from digits_helpers.values import is_int, is_number, shown
@@ -326,14 +329,49 @@ def check_data_source(values: Mapping[str, Any]) -> None:
                     f" mnist.npz; nothing is downloaded (got {shown(data_dir)})"
                 )
             try:
-                check_mnist_files(data_dir)
+                found = check_mnist_files(data_dir)
             except MnistFileError as exc:
                 raise ParameterError(f"parameter 'data_dir': {exc}") from None
+            if found.image_shape != MNIST_IMAGE_SHAPE:
+                rows, cols = found.image_shape
+                raise ParameterError(
+                    f"parameter 'data_dir': the images in {', '.join(found.source)} are"
+                    f" {rows}x{cols}; MNIST's are {MNIST_IMAGE_SHAPE[0]}x{MNIST_IMAGE_SHAPE[1]}"
+                )
         elif data_dir:
             raise ParameterError(
                 f"parameter 'data_dir' must be '' when dataset is {dataset!r}, which ships with"
                 f" scikit-learn (got {shown(data_dir)})"
             )
+
+
+def check_split_size(values: Mapping[str, Any]) -> None:
+    """Refuse a ``max_images`` too small for ``test_size`` and ``cv`` to leave a split.
+
+    Parameters
+    ----------
+    values : Mapping[str, Any]
+        Parameters, each already valid on its own; absent names are not checked.
+
+    Raises
+    ------
+    ParameterError
+        When the test set would hold fewer digits than there are classes, or the
+        training set fewer than ``cv`` digits per class on average.
+    """
+    max_images = values.get("max_images", 0)
+    if not max_images or "test_size" not in values:
+        return
+    n_test = math.ceil(values["test_size"] * max_images)  # as train_test_split counts
+    n_train = max_images - n_test
+    folds = values.get("cv", 1)
+    if n_test < N_CLASSES or n_train < N_CLASSES * folds:
+        raise ParameterError(
+            f"parameter 'max_images' is too small for test_size {values['test_size']}"
+            f" and cv {folds}: {max_images} digits give {n_test} to test and {n_train} to"
+            f" train; at least {N_CLASSES} to test and {N_CLASSES * folds} to train are"
+            f" needed (got {max_images})"
+        )
 
 
 def _described(parameter: Parameter, help_text: str) -> Parameter:
@@ -438,6 +476,7 @@ def validate(values: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise ParameterError(f"parameter {missing[0]!r} has no value")
     check_data_source(checked)
+    check_split_size(checked)
     return checked
 
 
@@ -476,6 +515,7 @@ def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
         if name in namespace:
             checked[name] = parameter.check(namespace[name])
     check_data_source(checked)
+    check_split_size(checked)
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

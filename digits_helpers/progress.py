@@ -113,10 +113,14 @@ def joblib_fits(label: str, total: int) -> Iterator[None]:
 
     original = Parallel.print_progress
     report(label, 0, total)
+    # A search may call Parallel several times (successive halving: once a round), and
+    # each call counts from 0: the calls' counts are added up.
+    finished: dict[tuple[int, str], int] = {}
 
     def print_progress(self: Parallel) -> None:
         original(self)
-        report(label, min(self.n_completed_tasks, total), total)
+        finished[id(self), getattr(self, "_call_id", "")] = self.n_completed_tasks
+        report(label, min(sum(finished.values()), total), total)
 
     Parallel.print_progress = print_progress
     try:

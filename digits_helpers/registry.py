@@ -139,6 +139,8 @@ DATASETS_FROM_FILES = ("mnist",)
 # MNIST page (LeCun, Cortes and Burges) lists about 1.6 % test error for a two-layer MLP
 # (800 hidden units, cross-entropy; Simard et al. 2003), so about 98.4 % accuracy, and
 # 0.95 % for LeNet-5, a small CNN (LeCun et al. 1998), so about 99 %.
+N_CLASSES = 10  # the digits 0 to 9, in every dataset
+MNIST_IMAGE_SHAPE = (28, 28)  # MNIST's digits; the 8x8 digits' shape comes with them
 MNIST_MLP_REFERENCE = 0.984
 MNIST_CNN_REFERENCE = 0.99
 

@@ -291,8 +291,8 @@ class SklearnResult(_OneModelResult):
     grid_size : int
         Combinations in the full grid, ignored arguments included.
     split : dict
-        The identity of the train/test split used (``dataset``, ``test_size``,
-        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+        The identity of the train/test split used (its parameters and the digests of its
+        rows and labels), as :meth:`~digits_helpers.data.Split.identity`.
     max_iter : int
         The cap on epochs of every fit.
     test_accuracy : float
@@ -332,8 +332,8 @@ class KerasResult(_OneModelResult):
     hidden_units : list of int
         Sizes of the MLP's hidden layers.
     split : dict
-        The identity of the train/test split used (``dataset``, ``test_size``,
-        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+        The identity of the train/test split used (its parameters and the digests of its
+        rows and labels), as :meth:`~digits_helpers.data.Split.identity`.
     runs : list of dict
         One per configuration, in order (:meth:`~digits_helpers.keras_sweep.KerasSweep.summaries`
         with history): ``config``, ``test_accuracy``, ``test_loss``,
@@ -374,8 +374,8 @@ class BeyondResult(StageResult):
         ``test_accuracy`` (a fraction), ``train_seconds`` (wall-clock) and
         ``details`` (the trainer's settings and choices).
     split : dict
-        The identity of the train/test split used (``dataset``, ``test_size``,
-        ``random_state``, ``stratify``), as :meth:`~digits_helpers.data.Split.identity`.
+        The identity of the train/test split used (its parameters and the digests of its
+        rows and labels), as :meth:`~digits_helpers.data.Split.identity`.
     test_predictions : dict
         Model name -> predicted label of each test row.
     """

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from digits_helpers.registry import MNIST_IMAGE_SHAPE
 from digits_helpers.segment import EIGHT_CONNECTED, SPECK_SHARE
 
 BITMAP_SIZE = 32  # the optdigits bitmap: 32x32 pixels
@@ -35,7 +36,7 @@ BLOCK_SIZE = 4  # counted in 4x4 blocks
 GRID_SIZE = BITMAP_SIZE // BLOCK_SIZE  # 8x8 features
 LEVELS = BLOCK_SIZE * BLOCK_SIZE  # a block holds 0 to 16 ink pixels
 FORMATS = ("PNG", "JPEG", "TIFF")
-MNIST_SIZE = 28  # MNIST's digits: 28x28 grey levels...
+MNIST_SIZE = MNIST_IMAGE_SHAPE[0]  # MNIST's digits: 28x28 grey levels...
 MNIST_BOX = 20  # ... each scaled to fit a 20x20 box, centred by its centre of mass
 # Decoding is refused above this many pixels (a 300 dpi A4 page is about 8.7 million).
 MAX_PIXELS = 50_000_000

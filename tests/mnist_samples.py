@@ -13,18 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from digits_helpers.mnist_files import IDX_STEMS, write_idx
+from digits_helpers.mnist_files import IDX_STEMS, NPZ_ARRAYS, write_idx
 from digits_helpers.scan import Ink, bitmap_from_features, mnist_features
 
 N_TRAIN = 1497
 N_TEST = 300
 FORMS = ("idx", "idx.gz", "npz")
-NPZ_KEYS = {
-    "train_images": "x_train",
-    "train_labels": "y_train",
-    "test_images": "x_test",
-    "test_labels": "y_test",
-}
+NPZ_KEYS = {role: array for array, role in NPZ_ARRAYS.items()}  # role -> the npz's name
 
 
 def digits28() -> dict[str, np.ndarray]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,15 @@ def test_unknown_dataset_is_refused():
 def test_mnist_without_its_folder_is_refused():
     with pytest.raises(ValueError, match="data_dir must name their folder"):
         data.load_dataset("mnist")
+
+
+def test_fewer_digits_or_other_labels_give_another_split_identity():
+    """The comparison refuses chapters run on other rows: the identity must tell them
+    apart even when the split's parameters are the same."""
+    whole = data.load_split("digits")
+    fewer = data.load_split("digits", max_images=500)
+    assert whole.identity() != fewer.identity()
+    assert whole.identity() == data.load_split("digits").identity()
+    relabelled = dataclasses.replace(whole, y_test=(whole.y_test + 1) % 10)
+    assert relabelled.identity()["split_digest"] == whole.identity()["split_digest"]
+    assert relabelled.identity() != whole.identity()

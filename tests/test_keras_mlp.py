@@ -326,3 +326,22 @@ def test_a_seeded_mlp_ignores_other_draws_from_pythons_random():
     seeded = _weights(build_mlp(64, 10, seed=7))
     assert all(np.array_equal(a, b) for a, b in zip(quiet, seeded, strict=True))
     assert not all(np.array_equal(a, b) for a, b in zip(quiet, disturbed_default, strict=True))
+
+
+def test_two_threads_training_at_once_train_what_each_trains_alone(digits):
+    """A Dask worker started with several threads runs tasks side by side in one process,
+    where the seeds and the compiled trainers are shared: each training must still be
+    the one a thread alone trains."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(QUICK, 1), (KerasConfig(0.1, 0.01, 32, 4), 2), (QUICK, 3), (QUICK, 4)]
+
+    def train(job):
+        return train_configuration(*digits_args(digits), job[0], seed=job[1])
+
+    alone = [train(job) for job in jobs]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(train, jobs))
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a.test_predictions, b.test_predictions)
+        assert a.history == b.history

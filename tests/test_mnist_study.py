@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,31 @@ def test_the_mnist_profile_is_valid_with_a_folder(mnist_dir):
     assert values["beyond_target"] == pytest.approx(MNIST_CNN_REFERENCE)
 
 
+def test_files_of_another_image_size_are_refused(tmp_path, arrays):
+    """MNIST-format files of 16x16 digits would reach chapters and models built for 28x28."""
+    small = {k: (v[:, :16, :16] if v.ndim == 3 else v) for k, v in arrays.items()}
+    write_mnist(tmp_path / "small", "idx", small)
+    with pytest.raises(ParameterError, match="are 16x16; MNIST's are 28x28"):
+        params.resolve("quick", assignments=[*MNIST, f"data_dir={tmp_path / 'small'}"])
+
+
+@pytest.mark.parametrize(
+    ("values", "numbers"),
+    [
+        ({"max_images": 100, "test_size": 0.05, "cv": 3}, "100 digits give 5 to test and 95"),
+        ({"max_images": 200, "test_size": 0.2, "cv": 20}, "200 digits give 40 to test and 160"),
+    ],
+)
+def test_too_few_digits_for_the_split_are_refused_before_anything_runs(values, numbers):
+    """Else scikit-learn would stop chapter 1 or the search with a traceback."""
+    problem = f"parameter 'max_images' is too small.*{numbers}"
+    with pytest.raises(ParameterError, match=problem):
+        params.resolve("quick", assignments=[f"{k}={v}" for k, v in values.items()])
+    with pytest.raises(ParameterError, match=problem):
+        params.check_notebook_parameters(values)
+    params.check_notebook_parameters({**values, "max_images": 0})  # all 1,797: enough
+
+
 def test_the_mnist_profile_needs_the_folder():
     with pytest.raises(ParameterError, match="parameter 'data_dir' must name the folder"):
         params.resolve("mnist")
@@ -218,7 +244,7 @@ def test_the_check_reads_headers_and_labels_not_pixels(mnist_dir):
         ({"dataset": "digits", "data_dir": "/data"}, "parameter 'data_dir' must be ''"),
     ],
 )
-def test_a_notebook_run_by_papermill_checks_the_data_source(values, problem):
+def test_the_notebooks_parameter_check_covers_the_data_source(values, problem):
     with pytest.raises(ParameterError, match=problem):
         params.check_notebook_parameters(values)
 
@@ -297,8 +323,11 @@ def test_sample_digits_draws_28x28_images(mnist_dir):
 def test_replaced_data_files_change_every_cache_key(mnist_dir, arrays):
     values = {"dataset": "mnist", "data_dir": str(mnist_dir)}
     before = pipeline.data_files_digest(values)
+    (labels,) = [p for p in mnist_dir.iterdir() if p.name.startswith("t10k-labels")]
+    kept = labels.stat()
     reversed_labels = arrays["test_labels"][::-1].copy()
-    write_idx(mnist_dir / "t10k-labels-idx1-ubyte", reversed_labels, gzipped=True)
+    write_idx(labels, reversed_labels, gzipped=labels.suffix == ".gz")
+    os.utime(labels, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # as `cp -p` or `rsync -a`
     assert pipeline.data_files_digest(values) != before
     assert pipeline.data_files_digest({"dataset": "digits", "data_dir": ""}) == ""
 

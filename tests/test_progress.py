@@ -40,17 +40,34 @@ def test_a_counter_reports_every_step(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["progress.json"]  # no temporary left
 
 
-def test_a_search_counts_its_fits_whoever_runs_them(tmp_path, monkeypatch):
-    """scikit-learn's own GridSearchCV, in two local worker processes: every fit counted."""
+@pytest.mark.parametrize("halving", [False, True])
+def test_a_search_counts_its_fits_whoever_runs_them(tmp_path, monkeypatch, halving):
+    """scikit-learn's own searches, in two local worker processes: every fit counted,
+    over all the rounds of successive halving too (one Parallel call per round)."""
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    from digits_helpers.search import HALVING_FACTOR, halving_fits
+
     state = tmp_path / "progress.json"
     monkeypatch.setenv(progress.ENV, str(state))
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(60, 3)), np.repeat([0, 1], 30)
-    search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3]}, cv=3)
+    X, y = rng.normal(size=(300, 3)), np.repeat([0, 1], 150)
+    grid = {"max_depth": list(range(1, 10))}
+    tree = DecisionTreeClassifier(random_state=0)
+    if halving:
+        search = HalvingGridSearchCV(
+            tree, grid, factor=HALVING_FACTOR, min_resources=30, max_resources=300, cv=3
+        )
+        total = halving_fits(9, 30, 300) * 3
+    else:
+        search, total = GridSearchCV(tree, grid, cv=3), 27
     search.set_params(n_jobs=2)
-    with progress.joblib_fits("search: fits", 9):
+    with progress.joblib_fits("search: fits", total):
         search.fit(X, y)
-    assert json.loads(state.read_text()) == {"label": "search: fits", "done": 9, "total": 9}
+    if halving:
+        assert total == sum(search.n_candidates_) * 3 > 27  # several rounds
+    assert json.loads(state.read_text()) == {"label": "search: fits", "done": total, "total": total}
     from joblib import Parallel
 
     assert Parallel.print_progress.__qualname__ == "Parallel.print_progress"  # restored

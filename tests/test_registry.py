@@ -50,3 +50,11 @@ def test_a_record_missing_a_field_names_it(tmp_path):
     results.save_stage(tmp_path, "keras", {"hidden_units": [1], "split": {}})
     with pytest.raises(ValueError, match="keras results lack runs, best"):
         results.KerasResult.load(tmp_path)
+
+
+def test_every_dataset_has_a_way_to_prepare_scans():
+    """A dataset added to the registry must say how predict prepares a scan for its models."""
+    from digits_helpers.registry import DATASETS
+    from digits_helpers.scan import PREPARATIONS
+
+    assert set(PREPARATIONS) == set(DATASETS)
