@@ -24,11 +24,19 @@ import ast
 import itertools
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# A shell without job control starts its background commands with Ctrl-C (SIGINT)
+# ignored, and every process they start inherits that: the tests that press Ctrl-C in a
+# child process (test_lean_mlp, test_run_faults, test_kernel_noise) would then wait for
+# nothing. With Python's own handler here, children start with SIGINT delivered again.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 _NOT_MARKERS = {"and", "or", "not"}

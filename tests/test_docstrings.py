@@ -65,4 +65,7 @@ def test_called_function_has_numpydoc_parameters_and_returns(module, name):
     if takes:
         assert "Parameters\n----------" in doc, f"{module}.{name} documents no Parameters"
     if signature.return_annotation not in (None, "None", inspect.Signature.empty):
-        assert "Returns\n-------" in doc, f"{module}.{name} documents no Returns"
+        # A generator, or a context manager made of one, documents what it yields.
+        generator = inspect.isgeneratorfunction(getattr(function, "__wrapped__", function))
+        section = "Yields\n------" if generator else "Returns\n-------"
+        assert section in doc, f"{module}.{name} documents no {section.split()[0]}"
