@@ -232,6 +232,24 @@ def drop_specks(mask: np.ndarray, share: float = SPECK_SHARE) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def _fitted(ink: Ink, side: int) -> np.ndarray:
+    """The ink's bounding box, its levels scaled (proportions kept) to fit ``side`` pixels.
+
+    Shrinking averages the pixels (box filter), enlarging interpolates them (bilinear).
+    Raises ``ValueError`` when ``ink`` holds no ink.
+    """
+    rows = np.flatnonzero(ink.mask.any(axis=1))
+    cols = np.flatnonzero(ink.mask.any(axis=0))
+    if rows.size == 0:
+        raise ValueError("the mask holds no ink")
+    box = ink.level[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = box.shape
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
+    resample = Image.Resampling.BOX if scale <= 1 else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(box.astype(np.float32)).resize(size, resample))
+
+
 def digit_bitmap(ink: Ink) -> np.ndarray:
     """The optdigits 32x32 bitmap of one digit's ink.
 
@@ -255,17 +273,7 @@ def digit_bitmap(ink: Ink) -> np.ndarray:
     ValueError
         If ``ink`` holds no ink.
     """
-    rows = np.flatnonzero(ink.mask.any(axis=1))
-    cols = np.flatnonzero(ink.mask.any(axis=0))
-    if rows.size == 0:
-        raise ValueError("the mask holds no ink")
-    box = ink.level[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    height, width = box.shape
-    scale = BITMAP_SIZE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
-    resample = Image.Resampling.BOX if scale <= 1 else Image.Resampling.BILINEAR
-    coverage = Image.fromarray(box.astype(np.float32)).resize(size, resample)
-    scaled = np.asarray(coverage) >= 0.5
+    scaled = _fitted(ink, BITMAP_SIZE) >= 0.5
     bitmap = np.zeros((BITMAP_SIZE, BITMAP_SIZE), dtype=bool)
     top = (BITMAP_SIZE - scaled.shape[0]) // 2
     left = (BITMAP_SIZE - scaled.shape[1]) // 2
@@ -330,16 +338,7 @@ def mnist_features(ink: Ink) -> np.ndarray:
     ValueError
         If ``ink`` holds no ink.
     """
-    rows = np.flatnonzero(ink.mask.any(axis=1))
-    cols = np.flatnonzero(ink.mask.any(axis=0))
-    if rows.size == 0:
-        raise ValueError("the mask holds no ink")
-    box = ink.level[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    height, width = box.shape
-    scale = MNIST_BOX / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL: (w, h)
-    resample = Image.Resampling.BOX if scale <= 1 else Image.Resampling.BILINEAR
-    grey = np.clip(np.asarray(Image.fromarray(box.astype(np.float32)).resize(size, resample)), 0, 1)
+    grey = np.clip(_fitted(ink, MNIST_BOX), 0, 1)
     centre_row, centre_col = ndimage.center_of_mass(grey)
     middle = (MNIST_SIZE - 1) / 2
     top = int(np.clip(round(middle - centre_row), 0, MNIST_SIZE - grey.shape[0]))
