@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from digits_helpers.values import is_int, is_number, shown
+
+if TYPE_CHECKING:  # pandas is imported where the table is made: the schema stays light
+    import pandas as pd
 
 # The validation rows are taken from the training rows. From 0.05 (so that a
 # configuration is chosen on more than a handful of digits) to 0.5 (so that training
@@ -142,6 +144,8 @@ def configuration_table(configurations: Sequence[KerasConfig | Mapping]) -> pd.D
     pandas.DataFrame
         Columns ``model`` (from 1) and the four settings.
     """
+    import pandas as pd
+
     configs = as_configs(configurations)
     table = pd.DataFrame([c.to_dict() for c in configs])
     table.insert(0, "model", range(1, len(configs) + 1))
