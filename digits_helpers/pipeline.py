@@ -41,6 +41,7 @@ from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.mnist_files import find_mnist_files
 from digits_helpers.params import validate
+from digits_helpers.project import find_root  # here too: book, publish and cli import it
 from digits_helpers.registry import MODELS, STAGES, Stage
 from digits_helpers.values import jsonable
 
@@ -155,17 +156,6 @@ class RunReport:
     run_dir: Path
     steps: list[StepReport] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The project directory: the nearest parent holding ``notebooks/`` and ``_toc.yml``."""
-    start = Path(start or Path.cwd()).resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / "notebooks").is_dir() and (candidate / "_toc.yml").exists():
-            return candidate
-    raise FileNotFoundError(
-        f"no digits-book project (a folder with notebooks/ and _toc.yml) at or above {start}"
-    )
 
 
 def declared_parameters(notebook: Path) -> list[str]:

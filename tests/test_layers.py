@@ -24,7 +24,7 @@ LAYERS = (
         "progress",
         "cluster",
     }
-    | {"segment", "scan", "mnist_files"},
+    | {"segment", "scan", "mnist_files", "project"},
     {"data", "results", "keras_config", "plots", "plotly_offline", "augment", "artifacts"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
     {"compare", "narrative", "predict", "reading"},
