@@ -24,7 +24,7 @@ LAYERS = (
         "progress",
         "cluster",
     }
-    | {"segment", "scan", "mnist_files", "project"},
+    | {"segment", "scan", "mnist_files", "mnist_package", "project"},
     {"data", "results", "keras_config", "plots", "plotly_offline", "augment", "artifacts"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
     {"compare", "narrative", "predict", "reading"},
