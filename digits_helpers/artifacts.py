@@ -19,14 +19,15 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from digits_helpers.data import Split
 from digits_helpers.registry import MODELS, Model
 from digits_helpers.results import package_versions, write_json_atomic
-from digits_helpers.scan import preparation
+
+if TYPE_CHECKING:  # the command line imports this module: scikit-learn and SciPy stay out
+    from digits_helpers.data import Split
 
 MODELS_DIR = "models"
 CARD_FILE = "model.json"
@@ -216,7 +217,7 @@ def save_model(
         "input": kind,
         "n_classes": int(split.n_classes),
         # How a scan is prepared for it: as its dataset's digits were made.
-        "preprocessing": preparation(split.dataset).description,
+        "preprocessing": _preparation(split.dataset).description,
         "parameters": dict(parameters),
         "test_accuracy": None,
         "repeated_split": None,
@@ -447,3 +448,10 @@ def models_section(run_dir: Path | str, spread: Mapping[str, Mapping]) -> dict:
     names = {entry["name"] for entry in saved.values()}
     scored = {name: stats for name, stats in spread.items() if name in names}
     return {"saved": saved, "best": best_model(scored).key if scored else None}
+
+
+def _preparation(dataset: str):
+    """:func:`digits_helpers.scan.preparation`, imported when a model is saved or loaded."""
+    from digits_helpers.scan import preparation
+
+    return preparation(dataset)

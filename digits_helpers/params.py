@@ -1,8 +1,8 @@
 """The study's parameters: one flat namespace, validated before anything runs.
 
 Every notebook declares a subset of these names in its ``parameters`` cell. A run
-resolves a profile (``quick`` or ``full``), an optional YAML file and ``--set``
-overrides into one mapping, checks every value here, and only then executes.
+resolves a profile (``smoke``, ``quick``, ``full`` or ``mnist``), an optional YAML file
+and ``--set`` overrides into one mapping, checks every value here, and only then executes.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from digits_helpers.registry import (
 )
 from digits_helpers.values import is_int, is_number, shown
 
-PROFILES = ("quick", "full", "mnist")
+PROFILES = ("smoke", "quick", "full", "mnist")
 KERAS_CONFIG_KEYS = tuple(f.name for f in fields(KerasConfig))
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
 GRID_KEYS = (
@@ -549,7 +549,7 @@ def _yaml_problem(exc: Exception, *, line: bool = False) -> str:
 
 
 def load_profile(profile: str) -> dict[str, Any]:
-    """The raw values of a shipped profile (``quick`` or ``full``)."""
+    """The raw values of a shipped profile (one of :data:`PROFILES`)."""
     if profile not in PROFILES:
         raise ParameterError(f"profile must be one of {', '.join(PROFILES)} (got {shown(profile)})")
     text = resources.files("digits_helpers").joinpath(f"profiles/{profile}.yaml").read_text()

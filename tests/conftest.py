@@ -1,29 +1,23 @@
-"""Shared fixtures (the dataset, its split, one run of the study) and the slow tiers' markers.
+"""What every level of the tests shares: the dataset, its split, and the runs of the study.
 
-Test tiers
-----------
-Three markers, registered in pyproject.toml, name what is slow; ``make test-fast`` runs
-``pytest tests -m "not tensorflow and not notebooks and not browser"`` (under a minute),
-``make test`` runs everything. When you add a test, mark it if it
+The tests are laid out by what they cost (``tests/README.md``):
 
-- ``tensorflow``: trains in TensorFlow, or imports a module that loads it
-  (``digits_helpers.keras_mlp``, ``beyond``, ``compare``, ``tf_runtime``);
-- ``notebooks``: executes notebooks: the study's, the pipeline's stand-ins, or
-  ``digits-book run`` (the notebooks/*.ipynb that nbval runs get it automatically);
-- ``browser``: opens a page in a real browser (:mod:`find_browser`).
+- ``unit/``: functions and commands in-process, no TensorFlow, notebook or browser;
+- ``training/``: small TensorFlow trainings in-process (marked ``tensorflow``);
+- ``study/``: the notebooks executed, through ``digits-book run``, papermill, nbval or
+  JupyterLab (marked ``notebooks``);
+- ``book/``: the strict build, the pages in a real browser, ``publish``.
 
-Mark a whole module with ``pytestmark = pytest.mark.tensorflow`` (a name or a list of
-``pytest.mark.*``, at the top level): a module so marked that ``-m`` deselects is not even
-imported, which keeps TensorFlow out of the fast tier. Mark single tests with
-``@pytest.mark.notebooks``. Unregistered markers are errors (``--strict-markers``).
+Each level's ``conftest.py`` marks its tests, and ``-m`` leaves a level out without
+importing it (:mod:`tiers`). The slow tier (``make test-all`` after ``make test``) is
+marked ``slow``: whole-study work beyond the smoke run. The session fixtures below run each
+study once per pytest session, in one copy of the project: a test that changes notebooks,
+runs or git state works on a copy of its own.
 """
 
 from __future__ import annotations
 
-import ast
-import itertools
 import os
-import re
 import signal
 from pathlib import Path
 
@@ -37,9 +31,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nothing. With Python's own handler here, children start with SIGINT delivered again.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-ROOT = Path(__file__).resolve().parents[1]
-_NOT_MARKERS = {"and", "or", "not"}
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +49,10 @@ def split(digits):
 
 @pytest.fixture(scope="session")
 def study_project(tmp_path_factory) -> Path:
-    """A copy of the project's sources, shared by the end-to-end modules.
+    """A copy of the project's sources, where the session's runs are made and built.
 
-    ``test_study_run.py`` runs and builds in it; a module that changes notebooks,
-    runs or git state works on its own copy (see ``test_publish.py``).
+    Tests read it; one that changes notebooks, runs or git state copies what it needs
+    (``tests/book/test_publish.py``).
     """
     from study import copy_sources
 
@@ -69,69 +60,38 @@ def study_project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def quick_results(study_project) -> dict:
-    """results.json of the quick profile with its default parameters, run once a session."""
+def smoke_results(study_project) -> dict:
+    """results.json of the smoke profile with its default parameters, run once a session.
+
+    ``runs/smoke``: every chapter's code path, about a minute on two cores.
+    """
     from study import run_study
 
-    return run_study(study_project, "quick")
+    return run_study(study_project, "smoke", profile="smoke")
 
 
-def module_markers(path: Path) -> set[str]:
-    """The markers of a test module's top-level ``pytestmark``, read without importing it.
+@pytest.fixture(scope="session")
+def quick_results(study_project) -> dict:
+    """results.json of the quick profile, run once a session (slow tier)."""
+    from study import run_study
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        A test module.
+    return run_study(study_project, "quick", profile="quick")
 
-    Returns
-    -------
-    set of str
-        ``{"tensorflow"}`` for ``pytestmark = pytest.mark.tensorflow`` or
-        ``pytestmark = [pytest.mark.tensorflow]``; empty without ``pytestmark``.
+
+@pytest.fixture(scope="session")
+def seed7(study_project, smoke_results) -> tuple[dict, str]:
+    """results.json of the smoke profile on another split, and runs/LATEST just after it.
+
+    Run after ``smoke`` (slow tier). ``LATEST`` is read here, as the run left it: other
+    tests run and build in the same project afterwards.
     """
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "pytestmark" for target in node.targets
-        ):
-            value = node.value
-            marks = value.elts if isinstance(value, ast.List | ast.Tuple) else [value]
-            for mark in marks:
-                mark = mark.func if isinstance(mark, ast.Call) else mark
-                if isinstance(mark, ast.Attribute):
-                    names.add(mark.attr)
-    return names
+    import json
 
+    from study import SEED7_SETTINGS, run_study
 
-def deselects_module(markexpr: str, markers: set[str]) -> bool:
-    """Whether ``-m markexpr`` deselects every test of a module carrying ``markers``.
-
-    True only when the expression is false whatever other markers a test adds, so that
-    ``-m tensorflow`` still collects an unmarked module with one ``tensorflow`` test.
-    """
-    from _pytest.mark.expression import Expression  # what -m itself evaluates with
-
-    expression = Expression.compile(markexpr)
-    others = sorted(set(re.findall(r"[\w.-]+", markexpr)) - _NOT_MARKERS - markers)
-    if len(others) > 10:
-        return False
-    for n in range(len(others) + 1):
-        for extra in itertools.combinations(others, n):
-            present = markers | set(extra)
-            if expression.evaluate(lambda name, /, **kwargs: name in present):  # noqa: B023
-                return False
-    return True
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Skip importing a module whose ``pytestmark`` the ``-m`` expression deselects."""
-    markexpr = config.getoption("markexpr", "")
-    if not markexpr or collection_path.suffix != ".py" or collection_path.parent != ROOT / "tests":
-        return None
-    markers = module_markers(collection_path)
-    return True if markers and deselects_module(markexpr, markers) else None
+    settings = [f"{name}={json.dumps(value)}" for name, value in SEED7_SETTINGS.items()]
+    results = run_study(study_project, "seed7", *settings, profile="smoke")
+    return results, (study_project / "runs" / "LATEST").read_text().strip()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

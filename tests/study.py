@@ -1,7 +1,8 @@
 """The real study in a copy of the project: the ``digits-book`` command and its checks.
 
-Shared by the end-to-end modules (``test_study_run.py``, ``test_publish.py``) through
-the session fixtures of ``conftest.py``: the quick profile runs once per session.
+Shared by the study and book levels through the session fixtures of ``conftest.py``: each
+profile's run is made once per session (the smoke profile in ``make test``, the quick
+profile and a second split in the slow tier).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS_BOOK = Path(sys.executable).with_name("digits-book")
-COMMAND_TIMEOUT = 900  # seconds; a quick run takes about a minute on two cores
+# The second split of the slow tier (conftest.seed7): the smoke profile, another split seed.
+SEED7_SETTINGS = {"random_state": 7}
+COMMAND_TIMEOUT = 1800  # seconds; the quick profile takes over three minutes on two cores
 
 
 def digits_book(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -66,11 +69,11 @@ def copy_sources(root: Path) -> Path:
     return root
 
 
-def run_study(project: Path, name: str, *settings: str) -> dict:
-    """``digits-book run --profile quick --name NAME [--set ...]``; its results.json."""
+def run_study(project: Path, name: str, *settings: str, profile: str = "smoke") -> dict:
+    """``digits-book run --profile PROFILE --name NAME [--set ...]``; its results.json."""
     assignments = [arg for setting in settings for arg in ("--set", setting)]
     assert_succeeded(
-        digits_book(project, "run", "--profile", "quick", "--name", name, *assignments)
+        digits_book(project, "run", "--profile", profile, "--name", name, *assignments)
     )
     return json.loads((project / "runs" / name / "results.json").read_text())
 

@@ -1,6 +1,6 @@
 """Measure how much the nbval-checked outputs move with the CPU's floating-point kernels.
 
-Executes the committed notebooks (their default, quick parameters) once per variant,
+Executes the committed notebooks (their default, smoke parameters) once per variant,
 each variant a set of documented environment switches that make OpenBLAS and oneDNN
 pick other kernels, or another ``model_seed`` (a stand-in for "some other summation
 order": it gives the chaotic training another start). Every number in every cell

@@ -1,4 +1,4 @@
-"""Re-execute the committed notebooks in place with their default (quick) parameters.
+"""Re-execute the committed notebooks in place with their default (smoke) parameters.
 
 The committed outputs are what the nbval tests compare against, so run this after a
 change that is meant to move a result (``make notebooks``), and review the diff.

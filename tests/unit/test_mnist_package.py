@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from study import REPO as ROOT
 
 from digits_helpers import cli, mnist_package
 from digits_helpers.mnist_files import check_mnist_files, load_mnist

@@ -1,4 +1,4 @@
-"""The committed notebooks agree with the parameter namespace and the quick profile."""
+"""The committed notebooks agree with the parameter namespace and the smoke profile."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 
 import nbformat
 import pytest
-from conftest import ROOT
+from study import REPO as ROOT
 
 from digits_helpers.params import SCHEMA, load_profile
 from digits_helpers.registry import STAGES
@@ -27,12 +27,12 @@ def _defaults(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_parameters_cell_holds_the_quick_profile(path):
-    quick = load_profile("quick")
+def test_parameters_cell_holds_the_smoke_profile(path):
+    smoke = load_profile("smoke")
     defaults = _defaults(path)
     declared = {name: value for name, value in defaults.items() if name != "run_dir"}
     assert set(declared) <= set(SCHEMA), "a notebook declares a name the schema does not know"
-    assert {name: quick[name] for name in declared} == declared
+    assert {name: smoke[name] for name in declared} == declared
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -23,7 +23,7 @@ from find_browser import (
     os_id,
 )
 
-FINDER = Path(__file__).with_name("find_browser.py")
+FINDER = Path(__file__).parents[1] / "find_browser.py"
 
 
 def executable(path: Path) -> Path:

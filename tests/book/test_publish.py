@@ -1,6 +1,6 @@
 """``digits-book publish``: the book of a real run committed to gh-pages, and its refusals.
 
-The quick run comes from the session's shared study (``conftest.quick_results``); each
+The smoke run comes from the session's shared study (``conftest.smoke_results``); each
 test here works in its own copy of the project made a git repository, with a bare
 repository beside it as the remote ``pages``, and ``origin`` set to a GitHub address
 in ssh form (never contacted: nothing is pushed there) so that the book's repository
@@ -24,8 +24,6 @@ from study import REPO, assert_succeeded, copy_sources, digits_book
 
 from digits_helpers.book import STAMP_FILE
 from digits_helpers.registry import STAGES
-
-pytestmark = pytest.mark.notebooks
 
 ORIGIN = "git@github.com:digits-book/digits-book.git"
 ORIGIN_WEB = "https://github.com/digits-book/digits-book"
@@ -52,18 +50,18 @@ def has_branch(repo: Path, branch: str) -> bool:
 
 @dataclass(frozen=True)
 class Copy:
-    """A project copy with the quick run, a git repository, and a bare remote."""
+    """A project copy with the smoke run, a git repository, and a bare remote."""
 
     root: Path
     bare: Path
 
 
 def make_copy(base: Path, study_project: Path, *, git_repo: bool = True) -> Copy:
-    """The sources and ``runs/quick`` (times kept) in ``base``; optionally a git repository."""
+    """The sources and ``runs/smoke`` (times kept) in ``base``; optionally a git repository."""
     root = copy_sources(base / "digits-book")
     shutil.copy2(REPO / ".gitignore", root / ".gitignore")
-    shutil.copytree(study_project / "runs" / "quick", root / "runs" / "quick")
-    (root / "runs" / "LATEST").write_text("quick\n")
+    shutil.copytree(study_project / "runs" / "smoke", root / "runs" / "smoke")
+    (root / "runs" / "LATEST").write_text("smoke\n")
     bare = base / "pages.git"
     if git_repo:
         git(base, "init", "--quiet", "--bare", str(bare))
@@ -99,8 +97,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(study_project, quick_results, tmp_path_factory) -> Site:
-    """The quick run published (built by the publish) without --push, to ``gh-pages``."""
+def site(study_project, smoke_results, tmp_path_factory) -> Site:
+    """The smoke run published (built by the publish) without --push, to ``gh-pages``."""
     copy = make_copy(tmp_path_factory.mktemp("publish"), study_project)
     first = digits_book(copy.root, "publish")
     assert_succeeded(first)
@@ -190,12 +188,12 @@ def test_publish_with_push_pushes_the_branch_and_reuses_the_build(site, pushed):
     assert git(site.copy.bare, "rev-parse", "gh-pages").strip() == local
     history = git(site.copy.root, "log", "--format=%s", "gh-pages").splitlines()
     assert len(history) == 2
-    assert history[0].startswith("Publish the book of run 'quick' (sources at ")
+    assert history[0].startswith("Publish the book of run 'smoke' (sources at ")
 
 
 def test_the_build_stamp_names_the_run(site):
     stamp = json.loads((site.copy.root / STAMP_FILE).read_text())
-    assert stamp["run"] == "quick"
+    assert stamp["run"] == "smoke"
     assert STAMP_FILE.name not in branch_files(site.copy.root)
 
 
@@ -203,8 +201,8 @@ def test_the_build_stamp_names_the_run(site):
 
 
 @pytest.fixture
-def fresh(study_project, quick_results, tmp_path) -> Copy:
-    """A project copy with the quick run, not built, in a git repository."""
+def fresh(study_project, smoke_results, tmp_path) -> Copy:
+    """A project copy with the smoke run, not built, in a git repository."""
     return make_copy(tmp_path, study_project)
 
 
@@ -213,7 +211,7 @@ def assert_nothing_published(copy: Copy) -> None:
     assert git(copy.root, "status", "--porcelain") == ""
 
 
-def test_refuses_outside_a_git_repository(study_project, quick_results, tmp_path):
+def test_refuses_outside_a_git_repository(study_project, smoke_results, tmp_path):
     copy = make_copy(tmp_path, study_project, git_repo=False)
     refused = digits_book(copy.root, "publish")
     assert_refused(refused, "not in a git repository")
@@ -243,7 +241,7 @@ def test_refuses_notebooks_changed_since_the_run(fresh, cell_type, text, kind):
     _edit_first_cell(fresh.root / "notebooks" / "02_sklearn_search.ipynb", cell_type, text)
     git(fresh.root, "commit", "--quiet", "-am", "edit a notebook")
     refused = digits_book(fresh.root, "publish")
-    assert_refused(refused, "changed since run 'quick'", f"02_sklearn_search.ipynb ({kind})")
+    assert_refused(refused, "changed since run 'smoke'", f"02_sklearn_search.ipynb ({kind})")
     assert refused.stderr.strip().count("\n") == 0
     assert_nothing_published(fresh)
 
@@ -254,17 +252,17 @@ def test_refuses_a_run_whose_last_attempt_failed(fresh):
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')"))
     nbformat.write(nb, notebook)
-    failed = digits_book(fresh.root, "run", "--profile", "quick", "--name", "quick")
+    failed = digits_book(fresh.root, "run", "--profile", "smoke", "--name", "smoke")
     assert failed.returncode == 1, failed.stderr
     notebook.write_bytes(original)  # the notebooks are the run's again: only the failure is left
-    refused = digits_book(fresh.root, "publish", "--run", "quick")
-    assert_refused(refused, "last attempt at run 'quick' failed", "runs/.failed-quick")
+    refused = digits_book(fresh.root, "publish", "--run", "smoke")
+    assert_refused(refused, "last attempt at run 'smoke' failed", "runs/.failed-smoke")
     assert refused.stderr.strip().count("\n") == 0
     assert_nothing_published(fresh)
 
 
 def test_refuses_an_incomplete_run(fresh):
-    (fresh.root / "runs" / "quick" / "04_beyond_the_mlp.ipynb").unlink()
+    (fresh.root / "runs" / "smoke" / "04_beyond_the_mlp.ipynb").unlink()
     refused = digits_book(fresh.root, "publish")
     assert_refused(refused, "incomplete", "04_beyond_the_mlp.ipynb")
     assert_nothing_published(fresh)
@@ -275,7 +273,7 @@ def test_refuses_a_build_with_warnings_and_leaves_no_stamp(fresh):
     intro.write_text(intro.read_text() + "\nSee {doc}`a-page-that-does-not-exist`.\n")
     git(fresh.root, "commit", "--quiet", "-am", "a broken reference")
     refused = digits_book(fresh.root, "publish")
-    assert_refused(refused, "strict build of run 'quick' failed", "nothing was published")
+    assert_refused(refused, "strict build of run 'smoke' failed", "nothing was published")
     assert_nothing_published(fresh)
     assert not (fresh.root / STAMP_FILE).exists()
 

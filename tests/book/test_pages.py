@@ -1,22 +1,18 @@
-"""End to end: the real study, its command line, and the rendered book in a real browser.
+"""The smoke run's book: the strict build, every page in a real browser, its glued numbers.
 
-A copy of the project in a temporary folder runs the five notebooks twice with the
-quick profile (the default split, ``quick``, and ``--set random_state=7``, ``seed7``)
-and builds the book of each run. The tests then read ``results.json``, try invalid
-parameters, and open every page of both books in a Chromium-family browser (the one
-``tests/find_browser.py`` finds). Everything is written in the copy, except full-page
-screenshots of the ``quick`` book, kept in ``_build/browser-test/`` of this repository
-for a person to look at.
+``digits-book build --run smoke`` renders the session's smoke run (``conftest.smoke_results``)
+in the shared project; the book is copied out of ``_build/html`` and served on 127.0.0.1 to a
+Chromium-family browser (the one ``tests/find_browser.py`` finds), which opens every page.
+Full-page screenshots of the smoke book are kept in ``_build/browser-test/`` of this
+repository for a person to look at. The slow tier builds the book of a second split too
+(``seed7``) and checks that each book shows its own run's numbers.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,15 +20,12 @@ import nbformat
 import pytest
 from browser import chromium, serve, visit
 from find_browser import BrowserNotFound, find_chromium
-from study import REPO, assert_succeeded, digits_book, run_study
+from study import REPO, assert_succeeded, digits_book
 
 from digits_helpers import narrative
-from digits_helpers.params import SCHEMA, resolve
+from digits_helpers.params import SCHEMA
 from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, STAGES, SVC
-from digits_helpers.values import jsonable
 
-# Every test here needs the quick study's runs; the browser tests also a browser.
-pytestmark = pytest.mark.notebooks
 SCREENSHOTS = REPO / "_build" / "browser-test"
 
 CHAPTERS = tuple(step.notebook for step in STAGES)
@@ -145,9 +138,6 @@ GLUED_IN_RESULTS |= {
 GLUE_ROLE = re.compile(r"\{glue:text\}`(?:[^`:]+::)?(?P<key>\w+)(?::(?P<spec>[^`]*))?`")
 
 
-# --- the project copy, its runs and its books ------------------------------------------
-
-
 @dataclass(frozen=True)
 class Book:
     """A run rendered into html, kept apart from the copy's _build/html."""
@@ -158,49 +148,8 @@ class Book:
     root: Path
 
 
-def snapshot(directory: Path) -> dict[str, int]:
-    """Every path under ``directory`` (itself included) with its modification time."""
-    return {
-        path.relative_to(directory).as_posix(): path.stat().st_mtime_ns
-        for path in (directory, *directory.rglob("*"))
-    }
-
-
-@pytest.fixture(scope="module")
-def project(study_project) -> Path:
-    """The project's sources, without .venv, runs, _build or staged chapters."""
-    return study_project
-
-
-@pytest.fixture(scope="module")
-def quick(quick_results) -> dict:
-    """results.json of the quick profile with its default parameters."""
-    return quick_results
-
-
-# The second run changes the split; lighter training settings keep it short (every
-# notebook reads random_state, so all of them execute again).
-SEED7_SETTINGS = {
-    "random_state": 7,
-    "keras_configurations": [
-        {"validation_split": 0.2, "learning_rate": 0.005, "batch_size": 64, "epochs": 5},
-        {"validation_split": 0.1, "learning_rate": 0.01, "batch_size": 128, "epochs": 5},
-    ],
-    "cnn_epochs": 1,
-    "cnn_augmentations": ["shifts"],
-    "svc_param_grid": {"C": [10], "gamma": ["scale"]},
-    "repeat_seeds": [0, 1],
-}
-
-
-@pytest.fixture(scope="module")
-def seed7(project, quick) -> dict:
-    """results.json of a light quick run on another train/test split (after ``quick``)."""
-    settings = [f"{name}={json.dumps(value)}" for name, value in SEED7_SETTINGS.items()]
-    return run_study(project, "seed7", *settings)
-
-
 def _build(project: Path, run: str, results: dict, keep: Path) -> Book:
+    """``digits-book build --run RUN``, the book copied out of _build/html before the next."""
     assert_succeeded(digits_book(project, "build", "--run", run))
     html = keep / run
     shutil.copytree(project / "_build" / "html", html)
@@ -208,147 +157,23 @@ def _build(project: Path, run: str, results: dict, keep: Path) -> Book:
 
 
 @pytest.fixture(scope="module")
-def books(project, quick, seed7, tmp_path_factory) -> dict[str, Book]:
-    """Both runs built, each book copied out of _build/html before the next build."""
-    keep = tmp_path_factory.mktemp("books")
-    # quick is built after seed7 ran: `build --run` renders the named run, not the latest.
-    return {
-        "quick": _build(project, "quick", quick, keep),
-        "seed7": _build(project, "seed7", seed7, keep),
-    }
+def smoke_book(study_project, smoke_results, tmp_path_factory) -> Book:
+    return _build(study_project, "smoke", smoke_results, tmp_path_factory.mktemp("books"))
 
 
-# --- results.json of the quick run --------------------------------------------------------
+@pytest.fixture(scope="module")
+def seed7_book(study_project, seed7, tmp_path_factory) -> Book:
+    """The second split's book (slow tier), built after the smoke book."""
+    results, _ = seed7
+    return _build(study_project, "seed7", results, tmp_path_factory.mktemp("books"))
 
 
-def test_results_json_has_every_section(quick):
-    assert set(quick) >= {
-        "parameters",
-        "dataset",
-        "sklearn",
-        "keras",
-        "beyond",
-        "comparison",
-        "reading",
-        "models",
-        "timings",
-        "versions",
-    }
+BOOKS = ["smoke", pytest.param("seed7", marks=pytest.mark.slow)]
 
 
-def test_results_json_records_the_quick_profile_parameters(quick):
-    assert quick["parameters"] == json.loads(json.dumps(jsonable(resolve("quick"))))
-
-
-def test_results_json_describes_the_digits_and_their_split(quick):
-    dataset = quick["dataset"]
-    assert dataset["name"] == "digits"
-    assert (dataset["n_samples"], dataset["n_features"]) == (1797, 64)
-    assert (dataset["n_train"], dataset["n_test"]) == (1437, 360)
-
-
-def test_scikit_learn_search_reports_its_best_model(quick):
-    sklearn = quick["sklearn"]
-    grid = quick["parameters"]["param_grid"]
-    assert set(sklearn["best_params"]) == set(grid)
-    for name, value in sklearn["best_params"].items():
-        assert value in grid[name], name
-    assert 0.90 < sklearn["best_cv_score"] <= 1
-    assert 0.90 < sklearn["test_accuracy"] <= 1
-    assert sklearn["search_seconds"] > 0
-    assert len(sklearn["test_predictions"]) == quick["dataset"]["n_test"]
-
-
-def test_keras_sweep_reports_one_run_per_configuration(quick):
-    keras = quick["keras"]
-    configurations = quick["parameters"]["keras_configurations"]
-    assert [run["config"] for run in keras["runs"]] == configurations
-    for run in keras["runs"]:
-        assert 0 < run["test_accuracy"] <= 1
-        assert run["test_loss"] > 0
-        assert run["train_seconds"] > 0
-    best = keras["best"]
-    assert 0 <= best["index"] < len(configurations)
-    assert best["test_accuracy"] == keras["runs"][best["index"]]["test_accuracy"]
-    assert best["test_accuracy"] > 0.90
-
-
-def test_models_beyond_the_mlp_are_reported(quick):
-    models = quick["beyond"]["models"]
-    assert [model["name"] for model in models] == [SHIFTED_MLP.name, CNN.name, SVC.name]
-    for model in models:
-        assert model["test_accuracy"] > 0.90, model["name"]
-        assert model["train_seconds"] > 0, model["name"]
-    shifted = models[0]["details"]
-    assert shifted["config"] in quick["parameters"]["keras_configurations"]
-    assert shifted["hidden_units"] == quick["parameters"]["keras_hidden_units"]
-
-
-def test_comparison_reports_repeated_splits_and_mcnemar(quick):
-    comparison = quick["comparison"]
-    assert comparison["repeat_seeds"] == quick["parameters"]["repeat_seeds"]
-    assert set(comparison["accuracies"]) == {model.name for model in MODELS}
-    for name, scores in comparison["accuracies"].items():
-        assert len(scores) == len(comparison["repeat_seeds"]), name
-        assert all(0.90 < score <= 1 for score in scores), (name, scores)
-    assert 0 <= comparison["mcnemar_p"] <= 1
-
-
-def test_a_fresh_project_executes_every_notebook(quick, project):
-    timings = quick["timings"]
-    assert list(timings["notebooks"]) == list(CHAPTERS)
-    assert timings["cached"] == []
-    assert timings["total_seconds"] > 0
-    run_dir = project / "runs" / "quick"
-    assert sorted(p.stem for p in run_dir.glob("*.ipynb")) == sorted(CHAPTERS)
-
-
-def test_results_json_records_the_package_versions_that_ran(quick):
-    versions = quick["versions"]
-    assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
-    for package in ("numpy", "scikit-learn", "tensorflow-cpu", "plotly", "jupyter-book"):
-        assert versions[package] == metadata.version(package), package
-
-
-# --- the command line refuses bad parameters ------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("assignment", "names", "accepts"),
-    [
-        ("test_size=1.5", "test_size", "from 0.05 to 0.5"),
-        ("tset_size=0.3", "tset_size", "did you mean 'test_size'?"),
-    ],
-    ids=["invalid-value", "unknown-name"],
-)
-def test_invalid_parameter_is_refused_before_anything_runs(
-    project, quick, assignment, names, accepts
-):
-    before = snapshot(project / "runs")
-    refused = digits_book(project, "run", "--profile", "quick", "--set", assignment)
-    assert refused.returncode == 2, refused.stderr
-    assert names in refused.stderr
-    assert accepts in refused.stderr
-    if names == "tset_size":
-        assert "test_size" in refused.stderr  # the list of known names points to the fix
-    assert snapshot(project / "runs") == before
-
-
-# --- another split seed ---------------------------------------------------------------
-
-
-def test_another_split_seed_changes_the_test_predictions(quick, seed7):
-    assert seed7["parameters"] == {**quick["parameters"], **SEED7_SETTINGS}
-    assert seed7["dataset"]["n_test"] == quick["dataset"]["n_test"]
-    assert seed7["sklearn"]["test_predictions"] != quick["sklearn"]["test_predictions"]
-    assert seed7["keras"]["test_predictions"] != quick["keras"]["test_predictions"]
-    assert seed7["beyond"]["test_predictions"] != quick["beyond"]["test_predictions"]
-
-
-def test_both_runs_are_kept(project, quick, seed7):
-    assert (project / "runs" / "quick" / "results.json").exists()
-    assert (project / "runs" / "seed7" / "results.json").exists()
-    assert (project / "runs" / "LATEST").read_text().strip() == "seed7"
+@pytest.fixture(scope="module", params=BOOKS)
+def book(request) -> Book:
+    return request.getfixturevalue(f"{request.param}_book")
 
 
 # --- the rendered books in Chromium -----------------------------------------------------
@@ -396,18 +221,17 @@ def browser(browser_executable, tmp_path_factory):
         yield context
 
 
-@pytest.fixture(scope="module", params=["quick", "seed7"])
-def rendered(request, browser_executable, books, browser):
-    """Every page of one book as Chromium showed it; screenshots of the quick book."""
-    book = books[request.param]
-    if book.run == "quick":
+@pytest.fixture(scope="module")
+def rendered(browser_executable, book, browser):
+    """Every page of one book as Chromium showed it; screenshots of the smoke book."""
+    if book.run == "smoke":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with serve(book.html) as base:
         visits = {
             page: visit(
                 browser,
                 f"{base}/{path}",
-                screenshot=SCREENSHOTS / f"{page}.png" if book.run == "quick" else None,
+                screenshot=SCREENSHOTS / f"{page}.png" if book.run == "smoke" else None,
             )
             for page, path in PAGES.items()
         }
@@ -418,10 +242,9 @@ def rendered(request, browser_executable, books, browser):
 every_page = pytest.mark.parametrize("page", list(PAGES))
 
 
-def test_the_book_has_exactly_the_expected_pages(books):
-    for book in books.values():
-        built = {p.relative_to(book.html).as_posix() for p in (book.html / "book").rglob("*.html")}
-        assert built == set(PAGES.values())
+def test_the_book_has_exactly_the_expected_pages(book):
+    built = {p.relative_to(book.html).as_posix() for p in (book.html / "book").rglob("*.html")}
+    assert built == set(PAGES.values())
 
 
 @pytest.mark.browser
@@ -500,18 +323,20 @@ def test_glued_numbers_match_results_json(rendered, page):
         assert expected, f"{page} should show numbers glued from the run"
 
 
+@pytest.mark.browser
 def test_the_parameters_page_shows_every_parameter_of_the_schema(rendered):
     _, _, visits, _ = rendered
     text = visits["parameters"].text
     assert [name for name in SCHEMA if name not in text] == []
 
 
-def test_each_book_shows_the_numbers_of_its_own_run(books):
+@pytest.mark.slow
+def test_each_book_shows_the_numbers_of_its_own_run(smoke_book, seed7_book):
     """The accuracies glued into the introduction change with the split seed."""
     accuracies = {}
-    for run, book in books.items():
+    for run, book in (("smoke", smoke_book), ("seed7", seed7_book)):
         html = (book.html / PAGES["intro"]).read_text()
         glued = re.findall(r'<span class="pasted-text">([^<]*)</span>', html)
         accuracies[run] = [text for text in glued if text.endswith("%")]
         assert accuracies[run], "the introduction shows no glued accuracy"
-    assert accuracies["quick"] != accuracies["seed7"]
+    assert accuracies["smoke"] != accuracies["seed7"]

@@ -20,7 +20,7 @@ from digits_helpers.keras_sweep import KerasSweep, run_sweep
 
 pytestmark = pytest.mark.tensorflow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 QUICK = KerasConfig(validation_split=0.2, learning_rate=0.005, batch_size=64, epochs=3)
 
 

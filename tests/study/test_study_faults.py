@@ -1,6 +1,6 @@
 """SIGKILL in the middle of the study's own Keras notebook, in the shared study project.
 
-The run ``faults`` first reuses the session's quick run from the cache (seconds);
+The run ``faults`` first reuses the session's smoke run from the cache (seconds);
 a second run of the same name with another Keras architecture then reuses
 01 and 02, starts executing 03_keras_sweeps, and is killed once its kernel works.
 The earlier ``runs/faults/`` must be intact byte for byte, its book must still
@@ -14,7 +14,6 @@ import os
 import signal
 import time
 
-import pytest
 from study import (
     assert_no_debris,
     assert_succeeded,
@@ -27,20 +26,18 @@ from study import (
 
 from digits_helpers.registry import STAGES
 
-pytestmark = pytest.mark.notebooks
-
 NAME = "faults"
 
 
 def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(
-    study_project, quick_results
+    study_project, smoke_results
 ):
     project, runs = study_project, study_project / "runs"
-    assert_succeeded(digits_book(project, "run", "--profile", "quick", "--name", NAME))
+    assert_succeeded(digits_book(project, "run", "--profile", "smoke", "--name", NAME))
     earlier = snapshot(runs / NAME)
 
     killed = start(
-        project, "run", "--profile", "quick", "--name", NAME, "--set", "keras_hidden_units=[48]"
+        project, "run", "--profile", "smoke", "--name", NAME, "--set", "keras_hidden_units=[48]"
     )
     staging = runs / f".staging-{NAME}-{killed.pid}"
     # 01 and 02 come from the cache; a kernel working in the staging folder is 03's.
@@ -57,7 +54,7 @@ def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(
     wait_for(lambda: kernels_under(runs) == [], timeout=60, what="the orphaned kernel to exit")
 
     assert_succeeded(digits_book(project, "build", "--run", NAME))
-    rerun = digits_book(project, "run", "--profile", "quick", "--name", NAME)
+    rerun = digits_book(project, "run", "--profile", "smoke", "--name", NAME)
     assert_succeeded(rerun)
     assert f"removed what killed runs left behind: runs/{staging.name}" in rerun.stderr
     assert_no_debris(project)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "digits_helpers"
+PACKAGE = Path(__file__).resolve().parents[2] / "digits_helpers"
 # From the bottom up: names, formats and reading an image; data, records and saved models;
 # training; the study's comparison, prose and reading files with a model; running,
 # building and publishing it.

@@ -1,19 +1,29 @@
-"""The slow tiers' markers: how conftest reads them, and that the fast tier stays fast.
+"""The test levels and tiers: what each folder may load, and how ``-m`` selects them.
 
-A test module that imports TensorFlow (through ``digits_helpers``) must be marked
-``tensorflow``, or ``make test-fast`` would load it: checked here on the sources.
+A test module of ``unit/`` must not import TensorFlow (through ``digits_helpers``), or
+``make test-fast`` would load it; the modules that do live in ``training/`` and deeper
+levels, whose ``conftest.py`` marks them. Checked here on the sources.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
-from conftest import ROOT, deselects_module, module_markers
+from study import REPO as ROOT
+from tiers import deselects
 
-FAST = "not tensorflow and not notebooks and not browser"  # the Makefile's FAST
 PACKAGE = ROOT / "digits_helpers"
+TESTS = ROOT / "tests"
 PREFIX = "digits_helpers."
+# What each level's conftest.py puts on every test under it.
+LEVEL_MARKERS = {
+    "unit": set(),
+    "training": {"tensorflow"},
+    "study": {"notebooks"},
+    "book": {"notebooks"},
+}
 
 
 def _imported_modules(tree: ast.AST, top_level_only: bool) -> set[str]:
@@ -65,26 +75,32 @@ def test_the_tensorflow_modules_are_found():
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "tests").glob("test_*.py")), ids=lambda path: path.stem
+    "path", sorted((TESTS / "unit").glob("test_*.py")), ids=lambda path: path.stem
 )
-def test_a_module_that_imports_tensorflow_is_marked_tensorflow(path):
-    imported = _imported_modules(ast.parse(path.read_bytes()), top_level_only=True)
-    if imported & tensorflow_modules():
-        assert "tensorflow" in module_markers(path), (
-            f"{path.name} imports TensorFlow: add pytestmark = pytest.mark.tensorflow"
-        )
+def test_a_unit_test_module_does_not_import_tensorflow(path):
+    tree = ast.parse(path.read_bytes())
+    imported = _imported_modules(tree, top_level_only=False)
+    assert not imported & tensorflow_modules(), f"{path.name}: move it to tests/training/"
+    assert not _loads_tensorflow(tree), f"{path.name}: move it to tests/training/"
 
 
-def test_module_markers_are_read_without_importing(tmp_path):
-    module = tmp_path / "test_x.py"
-    module.write_text("import pytest\npytestmark = pytest.mark.tensorflow\n")
-    assert module_markers(module) == {"tensorflow"}
-    module.write_text(
-        "import pytest\npytestmark = [pytest.mark.notebooks, pytest.mark.skipif(True, reason='')]"
-    )
-    assert module_markers(module) == {"notebooks", "skipif"}
-    module.write_text("def f():\n    pytestmark = 1\n")
-    assert module_markers(module) == set()
+def test_every_test_module_is_in_a_level():
+    loose = sorted(p.name for p in TESTS.glob("test_*.py"))
+    assert loose == [], "put each test module in unit/, training/, study/ or book/"
+    levels = {p.name for p in TESTS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert levels == set(LEVEL_MARKERS)
+
+
+@pytest.mark.parametrize("level", sorted(LEVEL_MARKERS))
+def test_each_level_conftest_marks_its_tests_as_documented(level):
+    conftest = TESTS / level / "conftest.py"
+    source = conftest.read_text()
+    match = re.search(r"^MARKERS = \(([^)]*)\)", source, re.MULTILINE)
+    declared = set(re.findall(r'"(\w+)"', match.group(1))) if match else set()
+    assert declared == LEVEL_MARKERS[level]
+
+
+FAST = "not tensorflow and not notebooks and not browser"
 
 
 @pytest.mark.parametrize(
@@ -92,22 +108,18 @@ def test_module_markers_are_read_without_importing(tmp_path):
     [
         (FAST, {"tensorflow"}, True),
         (FAST, {"notebooks"}, True),
-        (FAST, {"skipif"}, False),
-        ("not browser", {"notebooks"}, False),  # some of its tests may not be browser
-        ("tensorflow", {"notebooks"}, False),  # one of its tests may be tensorflow too
+        (FAST, set(), False),
+        ("not slow", {"notebooks"}, False),  # some of the level's tests are not slow
+        ("slow", {"notebooks"}, False),  # some of them are
+        ("slow", {"tensorflow"}, False),  # a slow test may sit in any level
+        ("not browser", {"notebooks"}, False),
+        ("tensorflow", {"notebooks"}, False),
         ("not notebooks or browser", {"notebooks"}, False),
         ("not notebooks", {"notebooks"}, True),
+        ("", {"notebooks"}, False),
     ],
 )
-def test_a_module_is_skipped_only_when_none_of_its_tests_can_be_selected(
+def test_a_level_is_skipped_only_when_none_of_its_tests_can_be_selected(
     markexpr, markers, deselected
 ):
-    assert deselects_module(markexpr, markers) is deselected
-
-
-def test_test_study_run_and_the_tensorflow_modules_are_out_of_the_fast_tier():
-    tests = ROOT / "tests"
-    out = {p.stem for p in tests.glob("test_*.py") if deselects_module(FAST, module_markers(p))}
-    slow = {"test_keras_mlp", "test_beyond", "test_compare", "test_study_run", "test_lab"}
-    assert slow <= out
-    assert "test_tiers" not in out and "test_params" not in out
+    assert deselects(markexpr, markers) is deselected

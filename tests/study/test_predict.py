@@ -1,6 +1,6 @@
-"""``digits-book predict`` on real image files, with the models the quick study saved.
+"""``digits-book predict`` on real image files, with the models the smoke study saved.
 
-The quick run of ``conftest.py`` saves every model; its reading chapter writes the held-out
+The smoke run of ``conftest.py`` saves every model; its reading chapter writes the held-out
 test digits to PNG, JPEG and TIFF files under twelve conditions and reads them back, and a
 strip of a form. These tests check what it measured, and run the command itself on files
 written here.
@@ -17,23 +17,22 @@ import pytest
 from PIL import Image
 from study import digits_book
 
-from digits_helpers import artifacts, reading, scan
+from digits_helpers import artifacts, cli, reading, scan
 from digits_helpers.registry import MODELS
 
-pytestmark = [pytest.mark.notebooks, pytest.mark.tensorflow]
 # The issue's bar: files read as the digit in memory is, over every condition.
 MIN_AGREEMENT = 0.97
 
 
 @pytest.fixture(scope="module")
-def run_dir(study_project, quick_results) -> Path:
-    return study_project / "runs" / "quick"
+def run_dir(study_project, smoke_results) -> Path:
+    return study_project / "runs" / "smoke"
 
 
-def test_every_model_is_saved_with_a_card_and_the_best_is_named(quick_results, run_dir):
-    models = quick_results["models"]
+def test_every_model_is_saved_with_a_card_and_the_best_is_named(smoke_results, run_dir):
+    models = smoke_results["models"]
     assert set(models["saved"]) == {model.key for model in MODELS}
-    spread = quick_results["comparison"]["spread"]
+    spread = smoke_results["comparison"]["spread"]
     assert models["best"] == artifacts.best_model(spread).key
     for model in MODELS:
         card = artifacts.read_card(run_dir, model)
@@ -42,18 +41,18 @@ def test_every_model_is_saved_with_a_card_and_the_best_is_named(quick_results, r
         assert card["test_accuracy"] > 0.9, model.name
 
 
-def test_test_digits_written_to_files_read_as_in_memory(quick_results):
-    agreement = quick_results["reading"]["agreement"]
+def test_test_digits_written_to_files_read_as_in_memory(smoke_results):
+    agreement = smoke_results["reading"]["agreement"]
     assert [row["condition"] for row in agreement] == [c.label for c in reading.CONDITIONS]
     files = sum(row["files"] for row in agreement)
-    assert files == len(reading.CONDITIONS) * quick_results["dataset"]["n_test"]
+    assert files == len(reading.CONDITIONS) * smoke_results["dataset"]["n_test"]
     assert all(row["unreadable"] == 0 for row in agreement)
     agreed = sum(row["agreement"] * row["files"] for row in agreement) / files
     assert agreed >= MIN_AGREEMENT, agreement
 
 
-def test_the_chapters_strip_is_read_back_correctly(quick_results):
-    strip = quick_results["reading"]["strip"]
+def test_the_chapters_strip_is_read_back_correctly(smoke_results):
+    strip = smoke_results["reading"]["strip"]
     assert any(gap < 0 for gap in strip["gaps"])  # one pair touches
     assert strip["read"] == strip["truth"]
 
@@ -88,7 +87,7 @@ def test_predict_prints_one_line_per_digit_and_goes_on_after_a_bad_file(
     study_project, run_dir, files, split
 ):
     names = ["digit0", "not-an-image", "digit1", "blank", "strip", "digit2"]
-    done = digits_book(study_project, "predict", "--run", "quick", *(str(files[n]) for n in names))
+    done = digits_book(study_project, "predict", "--run", "smoke", *(str(files[n]) for n in names))
     assert done.returncode == 1  # some files were not read
     lines = done.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [str(files[f"digit{i}"]) for i in range(3)]
@@ -152,10 +151,14 @@ def test_bad_arguments_are_refused_with_status_2(study_project, files, arguments
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_every_saved_model_can_be_chosen(study_project, files):
+def test_every_saved_model_can_be_chosen(study_project, files, monkeypatch, capsys):
+    # In this process (TensorFlow loaded once); the command's own process is tested above.
+    monkeypatch.chdir(study_project)
     for model in MODELS:
-        done = digits_book(study_project, "predict", "--model", model.key, str(files["digit0"]))
-        assert done.returncode == 0, (model.key, done.stderr)
+        status = cli.main(["predict", "--run", "smoke", "--model", model.key, str(files["digit0"])])
+        captured = capsys.readouterr()
+        assert status == 0, (model.key, captured.err)
+        assert captured.out.startswith(f"{files['digit0']}: "), (model.key, captured.out)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from digits_helpers import parameter_page
 from digits_helpers.params import PROFILES, SCHEMA, Parameter, load_profile
 from digits_helpers.registry import STAGES
 
-NOTEBOOKS = [Path(__file__).parent.parent / "notebooks" / step.filename for step in STAGES]
+NOTEBOOKS = [Path(__file__).parents[2] / "notebooks" / step.filename for step in STAGES]
 
 
 @pytest.fixture(scope="module")

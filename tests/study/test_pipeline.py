@@ -1,14 +1,16 @@
 """The papermill pipeline on a miniature project: all-or-nothing runs and the cache.
 
 The notebooks here are tiny stand-ins with the study's names, so that these tests
-exercise the real papermill execution, staging, publishing and caching in seconds.
-The study's own notebooks run in ``test_study_run.py``.
+exercise the real papermill execution, staging, publishing and caching in seconds. The
+tiny project is run once per module (``ran``) and copied for each test that starts from a
+finished run. The study's own notebooks run in ``test_study_run.py``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -23,7 +25,7 @@ from digits_helpers.registry import STAGES
 
 @pytest.fixture
 def project(tmp_path):
-    return tiny_project(tmp_path)
+    return tiny_project(tmp_path / "project")
 
 
 def _run(project, **overrides):
@@ -31,9 +33,22 @@ def _run(project, **overrides):
     return pipeline.run(parameters, name="trial", root=project, log=lambda message: None)
 
 
-@pytest.mark.notebooks
-def test_run_publishes_notebooks_and_results(project):
-    report = _run(project)
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """The tiny project after one run of ``trial``, and that run's report."""
+    project = tiny_project(tmp_path_factory.mktemp("tiny") / "project")
+    return project, _run(project)
+
+
+@pytest.fixture
+def ran(first_run, tmp_path):
+    """A copy of the tiny project with its run and cache (times kept), for one test."""
+    project, _ = first_run
+    return Path(shutil.copytree(project, tmp_path / "project", symlinks=True))
+
+
+def test_run_publishes_notebooks_and_results(first_run):
+    project, report = first_run
     run_dir = project / "runs" / "trial"
     assert report.run_dir == run_dir
     assert sorted(p.name for p in run_dir.glob("*.ipynb")) == [s.filename for s in STAGES]
@@ -43,7 +58,6 @@ def test_run_publishes_notebooks_and_results(project):
     assert (project / "runs" / "LATEST").read_text().strip() == "trial"
 
 
-@pytest.mark.notebooks
 def test_each_notebook_receives_only_the_parameters_it_declares(project):
     _run(project, cv=4)
     stage = json.loads((project / "runs" / "trial" / "sklearn.json").read_text())
@@ -53,34 +67,30 @@ def test_each_notebook_receives_only_the_parameters_it_declares(project):
     assert "cv = 4" in injected[0].source and "random_state" not in injected[0].source
 
 
-@pytest.mark.notebooks
-def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(project):
-    _run(project)
+def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(ran):
+    project = ran
     nb = nbformat.read(project / "runs" / "trial" / "01_preprocessing.ipynb", as_version=4)
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     assert "remove-cell" in tags[0] and "hide-input" in tags[1]
     assert nb.cells[1].metadata["mystnb"]["code_prompt_show"] == "Show the parameters of this run"
 
 
-@pytest.mark.notebooks
-def test_unchanged_notebooks_are_reused_from_the_cache(project):
-    _run(project)
+def test_unchanged_notebooks_are_reused_from_the_cache(ran):
+    project = ran
     report = _run(project)
     assert all(step.cached for step in report.steps)
 
 
-@pytest.mark.notebooks
-def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(project):
-    _run(project)
+def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(ran):
+    project = ran
     report = _run(project, cv=5)
     executed = [s.name for s in report.steps if not s.cached]
     # The comparison and the reading chapter read what 02 saved.
     assert executed == ["02_sklearn_search", "05_comparison", "06_reading_a_form"]
 
 
-@pytest.mark.notebooks
-def test_editing_a_notebook_reexecutes_it(project):
-    _run(project)
+def test_editing_a_notebook_reexecutes_it(ran):
+    project = ran
     _write_notebook(
         project / "notebooks" / "03_keras_sweeps.ipynb", "keras", ("model_seed",), "x = 1"
     )
@@ -89,9 +99,8 @@ def test_editing_a_notebook_reexecutes_it(project):
     assert executed == ["03_keras_sweeps", "05_comparison", "06_reading_a_form"]
 
 
-@pytest.mark.notebooks
-def test_failed_run_names_the_notebook_and_keeps_the_earlier_run(project):
-    _run(project)
+def test_failed_run_names_the_notebook_and_keeps_the_earlier_run(ran):
+    project = ran
     good = (project / "runs" / "trial" / "results.json").read_text()
     _write_notebook(
         project / "notebooks" / "04_beyond_the_mlp.ipynb",
@@ -119,9 +128,8 @@ def test_run_name_must_be_a_plain_folder_name(project, name):
         pipeline.run(resolve("quick"), name=name, root=project, log=lambda message: None)
 
 
-@pytest.mark.notebooks
-def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project):
-    _run(project)
+def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(ran):
+    project = ran
     path = project / "notebooks" / "02_sklearn_search.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("# A new title"))
@@ -135,9 +143,8 @@ def test_editing_only_prose_reuses_the_execution_and_shows_the_new_prose(project
     assert published.cells[3].outputs, "the executed outputs come along with the new prose"
 
 
-@pytest.mark.notebooks
-def test_editing_only_tags_reuses_the_execution_with_the_new_tags(project):
-    _run(project)
+def test_editing_only_tags_reuses_the_execution_with_the_new_tags(ran):
+    project = ran
     path = project / "notebooks" / "03_keras_sweeps.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells[1].metadata["tags"] = ["remove-input"]
@@ -153,9 +160,8 @@ def test_run_name_latest_is_reserved(project):
         pipeline.run(resolve("quick"), name="LATEST", root=project, log=lambda message: None)
 
 
-@pytest.mark.notebooks
-def test_incomplete_cache_entry_is_executed_again(project):
-    _run(project)
+def test_incomplete_cache_entry_is_executed_again(ran):
+    project = ran
     for meta in (project / "runs" / ".cache").glob("*/meta.json"):
         meta.unlink()
     report = _run(project)
@@ -184,7 +190,6 @@ def test_prune_cache_keeps_the_most_recently_used_and_the_protected(tmp_path):
     )
 
 
-@pytest.mark.notebooks
 def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     cache = project / "runs" / ".cache"
     stale = [_cache_entry(cache, f"{i:064x}", mtime=1_000 + i) for i in range(3)]
@@ -196,9 +201,8 @@ def test_a_run_keeps_its_own_entries_and_prunes_old_ones(project, monkeypatch):
     assert all(step.cached for step in _run(project).steps)
 
 
-@pytest.mark.notebooks
-def test_results_record_notebook_digests_and_no_absolute_path(project):
-    _run(project)
+def test_results_record_notebook_digests_and_no_absolute_path(ran):
+    project = ran
     _run(project, cv=4)  # 02 executes again, the others come from the cache
     recorded = json.loads((project / "runs" / "trial" / "results.json").read_text())["notebooks"]
     assert set(recorded) == {step.filename for step in STAGES}
@@ -243,7 +247,6 @@ def _saves_a_model(project: Path) -> None:
     )
 
 
-@pytest.mark.notebooks
 def test_a_stages_model_files_are_cached_and_restored_with_it(project):
     _saves_a_model(project)
     _run(project)
@@ -253,7 +256,6 @@ def test_a_stages_model_files_are_cached_and_restored_with_it(project):
     assert model.read_bytes() == b"weights"
 
 
-@pytest.mark.notebooks
 def test_a_tampered_cached_model_file_executes_the_stage_again(project):
     _saves_a_model(project)
     _run(project)

@@ -1,7 +1,9 @@
-"""The ``scheduler`` parameter: where the searches and the trainings run.
+"""The study on a real Dask cluster: ``dask scheduler`` and two ``dask worker`` processes.
 
-The real thing: ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, and
-the quick profile run through their address, compared with the local run.
+They run on 127.0.0.1; scikit-learn's grid search through joblib's Dask backend must equal
+local processes to the bit, and the smoke profile run through the scheduler's address must
+give the local smoke run's results. The ``scheduler`` parameter's own checks are unit tests
+(``tests/unit/test_cluster.py``). Slow tier: ``make test-all``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pytest
 
 from digits_helpers import cluster
 
+pytestmark = pytest.mark.slow
+
 DASK = Path(sys.executable).with_name("dask")
 START_SECONDS = 60  # a scheduler and two workers start in a few seconds on two cores
 
@@ -29,64 +33,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.mark.parametrize("value", ["", "local", "tcp://127.0.0.1:8786", "tcp://node-3.lan:1"])
-def test_accepted_schedulers(value):
-    assert cluster.check_scheduler(value) == value
-
-
-@pytest.mark.parametrize(
-    "value", ["dask", "tcp://127.0.0.1", "tcp://127.0.0.1:0", "tcp://h:70000", "127.0.0.1:8786", 3]
-)
-def test_refused_schedulers(value):
-    with pytest.raises(ValueError, match="'local' \\(a Dask LocalCluster\\)"):
-        cluster.check_scheduler(value)
-
-
-def test_an_address_nobody_listens_on_is_refused_before_anything_runs(tmp_path):
-    """`digits-book run` exits 2 with one line naming the address, and runs nothing."""
-    from study import digits_book
-
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "_toc.yml").touch()
-    completed = digits_book(tmp_path, "run", "--check", "--set", f"scheduler={address}")
-    assert completed.returncode == 2
-    assert f"cannot reach the Dask scheduler at {address}" in completed.stderr
-    assert "Traceback" not in completed.stderr
-    assert not (tmp_path / "runs").exists()
-
-
-def test_a_bad_scheduler_value_names_the_parameter(tmp_path):
-    from study import digits_book
-
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "_toc.yml").touch()
-    completed = digits_book(tmp_path, "run", "--check", "--set", "scheduler=dask://x")
-    assert completed.returncode == 2
-    assert "scheduler" in completed.stderr and "'dask://x'" in completed.stderr
-    assert "Traceback" not in completed.stderr
-
-
-def _square(x: int) -> int:
-    return x * x
-
-
-@pytest.mark.parametrize("scheduler", ["", "local"])
-def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
-    scheduler, tmp_path, monkeypatch
-):
-    from digits_helpers import progress
-
-    state = tmp_path / "progress.json"
-    monkeypatch.setenv(progress.ENV, str(state))
-    with cluster.backend(scheduler, n_jobs=2) as workers:
-        assert workers.map(_square, range(7), label="squares") == [0, 1, 4, 9, 16, 25, 36]
-        if scheduler:
-            assert len(workers.client.scheduler_info()["workers"]) == 2
-    assert json.loads(state.read_text()) == {"label": "squares", "done": 7, "total": 7}
-    assert cluster.here(_square, [3, 2]) == [9, 4]
 
 
 # --- a real cluster: `dask scheduler` and two `dask worker` processes -----------------
@@ -143,7 +89,6 @@ def dask_cluster(tmp_path_factory):
             log.close()
 
 
-@pytest.mark.notebooks
 def test_the_grid_search_on_the_cluster_is_scikit_learns_to_the_bit(dask_cluster):
     """joblib's Dask backend runs scikit-learn's GridSearchCV unchanged: every score and
     the best model's predictions equal those of local processes."""
@@ -186,12 +131,10 @@ def _same(local, remote, where="results.json") -> list[str]:
     return [] if local == remote else [f"{where}: {local!r} != {remote!r}"]
 
 
-@pytest.mark.notebooks
-@pytest.mark.tensorflow
-def test_the_quick_study_through_a_cluster_equals_the_local_run(
-    dask_cluster, study_project, quick_results
+def test_the_smoke_study_through_a_cluster_equals_the_local_run(
+    dask_cluster, study_project, smoke_results
 ):
-    """The issue's test: the quick profile through the scheduler's address gives the
+    """The smoke profile through the scheduler's address gives the
     local run's results: same split, best parameters, scores, predictions and choices."""
     from study import assert_succeeded, digits_book
 
@@ -199,7 +142,7 @@ def test_the_quick_study_through_a_cluster_equals_the_local_run(
         study_project,
         "run",
         "--profile",
-        "quick",
+        "smoke",
         "--name",
         "on-dask",
         "--set",
@@ -209,11 +152,11 @@ def test_the_quick_study_through_a_cluster_equals_the_local_run(
     remote_log = completed.stderr
     remote = json.loads((study_project / "runs" / "on-dask" / "results.json").read_text())
     assert remote["parameters"]["scheduler"] == dask_cluster
-    assert quick_results["parameters"]["scheduler"] == ""
-    local_parameters = {**quick_results["parameters"], "scheduler": dask_cluster}
+    assert smoke_results["parameters"]["scheduler"] == ""
+    local_parameters = {**smoke_results["parameters"], "scheduler": dask_cluster}
     assert remote["parameters"] == local_parameters
     differences = _same(
-        {k: v for k, v in quick_results.items() if k != "parameters"},
+        {k: v for k, v in smoke_results.items() if k != "parameters"},
         {k: v for k, v in remote.items() if k != "parameters"},
     )
     assert not differences, "\n".join(differences[:20])
@@ -225,4 +168,4 @@ def test_the_quick_study_through_a_cluster_equals_the_local_run(
         if output.get("name") == "stderr" or output.get("output_type") == "error"
     ]
     assert not noise, "the book would show:\n" + "\n".join(noise)  # the book stays quiet
-    assert "search: fits 6/6" in remote_log  # the terminal showed the work as it finished
+    assert "search: fits 3/3" in remote_log  # the terminal showed the work as it finished

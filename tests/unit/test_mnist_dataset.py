@@ -1,8 +1,8 @@
-"""The study on MNIST-format files: loading, refusals before anything runs, 28x28 throughout.
+"""MNIST-format files: loading, refusals before anything runs, 28x28 throughout.
 
-No real MNIST file is on this machine and nothing is downloaded: the tests write the
-shipped digits, enlarged to 28x28, in MNIST's formats (:mod:`mnist_samples`), valid and
-corrupt. The end-to-end test runs the quick profile on them through ``digits-book run``.
+The tests write the shipped 8x8 digits, enlarged to 28x28, in MNIST's formats
+(:mod:`mnist_samples`), valid and corrupt: small, and any content will do. The study on
+the real MNIST digits runs in ``tests/study/test_mnist_study.py`` (slow tier).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from digits_helpers.params import ParameterError
 from digits_helpers.registry import (
     MNIST_CNN_REFERENCE,
     MNIST_MLP_REFERENCE,
-    MODELS,
 )
 
 MNIST = ["dataset=mnist", "cnn_augmentations=[shifts]"]  # scan: ten times the digits
@@ -299,17 +298,6 @@ def test_the_scan_variants_of_28x28_digits_are_prepared_as_mnist(mnist_dir):
         assert np.all(np.abs(centre - 13.5) <= 0.5)
 
 
-@pytest.mark.tensorflow
-def test_the_cnn_is_built_for_the_datas_image_size(mnist_dir):
-    from digits_helpers import beyond
-
-    split = data.load_split("mnist", data_dir=mnist_dir)
-    cnn = beyond.build_cnn(split.image_shape, split.n_classes)
-    assert cnn.input_shape == (None, 28, 28, 1) and cnn.output_shape == (None, 10)
-    probabilities = cnn.predict(split.test_images[:3, ..., None], verbose=0)
-    assert probabilities.shape == (3, 10)
-
-
 def test_sample_digits_draws_28x28_images(mnist_dir):
     dataset = data.load_dataset("mnist", data_dir=mnist_dir, max_images=100)
     figure = plots.sample_digits(dataset.images[:4], dataset.target[:4], title="MNIST")
@@ -330,43 +318,6 @@ def test_replaced_data_files_change_every_cache_key(mnist_dir, arrays):
     os.utime(labels, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # as `cp -p` or `rsync -a`
     assert pipeline.data_files_digest(values) != before
     assert pipeline.data_files_digest({"dataset": "digits", "data_dir": ""}) == ""
-
-
-# End to end
-
-
-@pytest.mark.notebooks
-@pytest.mark.tensorflow
-def test_the_quick_profile_runs_on_mnist_format_files(tmp_path, arrays):
-    from study import copy_sources, run_study
-
-    write_mnist(tmp_path / "mnist", "idx.gz", arrays)
-    project = copy_sources(tmp_path / "digits-book")
-    results = run_study(
-        project,
-        "mnist",
-        *MNIST,
-        f"data_dir={tmp_path / 'mnist'}",
-        "max_images=1000",
-        "repeat_seeds=[0, 1]",
-        "svc_param_grid={C: [3, 10], gamma: [scale]}",
-    )
-    dataset = results["dataset"]
-    assert dataset["name"] == "mnist" and dataset["image_shape"] == [28, 28]
-    assert (dataset["n_samples"], dataset["n_train"], dataset["n_test"]) == (1000, 800, 200)
-    assert dataset["n_features"] == 784
-    assert results["parameters"]["data_dir"] == str(tmp_path / "mnist")
-    reading = results["reading"]  # chapter 6 read the test digits written as scans
-    assert sum(row["files"] for row in reading["agreement"]) == 12 * dataset["n_test"]
-    assert len(reading["strip"]["read"]) == len(reading["strip"]["truth"]) == 7
-    run = project / "runs" / "mnist"
-    saved = results["models"]["saved"]
-    assert sorted(saved) == sorted(model.key for model in MODELS)
-    for key, entry in saved.items():
-        assert (run / entry["path"]).is_file(), key
-        card = json.loads((run / "models" / key / "model.json").read_text())
-        assert card["dataset"] == "mnist" and card["image_shape"] == [28, 28], key
-    assert results["models"]["best"] in saved
 
 
 # A scan prepared as MNIST's digits were made

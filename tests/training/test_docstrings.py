@@ -8,7 +8,7 @@ import inspect
 
 import nbformat
 import pytest
-from conftest import ROOT
+from study import REPO as ROOT
 
 from digits_helpers.registry import STAGES
 

@@ -12,8 +12,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 from find_browser import candidates, install_hint
+from study import REPO as ROOT
 
 MAKE = shutil.which("make")
 pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
@@ -91,7 +91,11 @@ def test_make_test_installs_the_browser_and_test_fast_leaves_it(tmp_path):
     full = make("-n", "test", f"VENV={tmp_path / 'venv'}").stdout
     fast = make("-n", "test-fast", f"VENV={tmp_path / 'venv'}").stdout
     assert "find_browser.py" in full and "find_browser.py" not in fast
-    assert fast.splitlines()[-1] == (
-        f"{tmp_path / 'venv'}/bin/python -m pytest tests "
-        '-m "not tensorflow and not notebooks and not browser"'
-    )
+    assert fast.splitlines()[-1] == f"{tmp_path / 'venv'}/bin/python -m pytest tests/unit"
+    assert full.splitlines()[-1].endswith('-m pytest -m "not slow"')
+
+
+def test_make_test_all_runs_make_test_then_the_slow_tier(tmp_path):
+    commands = make("-n", "test-all", f"VENV={tmp_path / 'venv'}").stdout.splitlines()
+    pytest_runs = [line.split(" -m pytest ")[1] for line in commands if " -m pytest " in line]
+    assert pytest_runs == ['-m "not slow"', "-m slow"]

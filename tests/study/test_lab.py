@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from study import REPO as ROOT
 from tornado.websocket import websocket_connect
 
 from digits_helpers.registry import STAGES

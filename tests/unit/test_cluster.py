@@ -1,0 +1,84 @@
+"""The ``scheduler`` parameter: where the searches and the trainings run.
+
+Its checks, and tasks on local processes or a LocalCluster. The real thing (``dask
+scheduler`` and two ``dask worker`` processes, the study through their address) is in
+``tests/study/test_on_dask.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from digits_helpers import cluster
+
+DASK = Path(sys.executable).with_name("dask")
+START_SECONDS = 60  # a scheduler and two workers start in a few seconds on two cores
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("value", ["", "local", "tcp://127.0.0.1:8786", "tcp://node-3.lan:1"])
+def test_accepted_schedulers(value):
+    assert cluster.check_scheduler(value) == value
+
+
+@pytest.mark.parametrize(
+    "value", ["dask", "tcp://127.0.0.1", "tcp://127.0.0.1:0", "tcp://h:70000", "127.0.0.1:8786", 3]
+)
+def test_refused_schedulers(value):
+    with pytest.raises(ValueError, match="'local' \\(a Dask LocalCluster\\)"):
+        cluster.check_scheduler(value)
+
+
+def test_an_address_nobody_listens_on_is_refused_before_anything_runs(tmp_path):
+    """`digits-book run` exits 2 with one line naming the address, and runs nothing."""
+    from study import digits_book
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").touch()
+    completed = digits_book(tmp_path, "run", "--check", "--set", f"scheduler={address}")
+    assert completed.returncode == 2
+    assert f"cannot reach the Dask scheduler at {address}" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_scheduler_value_names_the_parameter(tmp_path):
+    from study import digits_book
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").touch()
+    completed = digits_book(tmp_path, "run", "--check", "--set", "scheduler=dask://x")
+    assert completed.returncode == 2
+    assert "scheduler" in completed.stderr and "'dask://x'" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+@pytest.mark.parametrize("scheduler", ["", "local"])
+def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
+    scheduler, tmp_path, monkeypatch
+):
+    from digits_helpers import progress
+
+    state = tmp_path / "progress.json"
+    monkeypatch.setenv(progress.ENV, str(state))
+    with cluster.backend(scheduler, n_jobs=2) as workers:
+        assert workers.map(_square, range(7), label="squares") == [0, 1, 4, 9, 16, 25, 36]
+        if scheduler:
+            assert len(workers.client.scheduler_info()["workers"]) == 2
+    assert json.loads(state.read_text()) == {"label": "squares", "done": 7, "total": 7}
+    assert cluster.here(_square, [3, 2]) == [9, 4]
