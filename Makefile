@@ -139,15 +139,18 @@ browser:
 
 # The tiers (tests/README.md): test-fast is tests/unit; test is everything but the tests
 # marked slow, the committed notebooks under nbval included; test-all adds the slow tier in
-# a second session (its own smoke run: one study per session).
+# a second session (its own smoke run: one study per session). Both run on TEST_WORKERS
+# processes (pytest-xdist), a group of tests on one worker (tests/conftest.py).
+TEST_WORKERS ?= 2
+PARALLEL = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: venv browser data
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(PARALLEL) -m "not slow"
 
 test-fast: venv
 	$(PY) -m pytest tests/unit
 
 test-slow: venv browser data
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest $(PARALLEL) -m slow
 
 test-all: test
 	$(MAKE) test-slow

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from digits_helpers.registry import MODELS, Model
+from digits_helpers.registry import MODELS, READER, Model
 from digits_helpers.results import package_versions, write_json_atomic
 
 if TYPE_CHECKING:  # the command line imports this module: scikit-learn and SciPy stay out
@@ -86,11 +86,18 @@ class LoadedModel:
         if images.shape[1:] != self.image_shape:
             raise ValueError(f"images must be {self.image_shape} (got {images.shape[1:]})")
         if self.card["input"] == INPUT_IMAGES:
-            return np.asarray(self.estimator(images[..., None], training=False))
-        rows = images.reshape(len(images), -1)
-        if self.card["format"] == "keras":
-            return np.asarray(self.estimator(rows, training=False))
-        return np.asarray(self.estimator.predict_proba(rows))
+            raw = np.asarray(self.estimator(images[..., None], training=False))
+        elif self.card["format"] == "keras":
+            raw = np.asarray(self.estimator(images.reshape(len(images), -1), training=False))
+        else:
+            raw = np.asarray(self.estimator.predict_proba(images.reshape(len(images), -1)))
+        temperature = self.card.get("temperature")
+        return raw if temperature is None else scaled_by_temperature(raw, temperature)
+
+    @property
+    def threshold(self) -> float | None:
+        """The probability below which its card says to answer ``?`` (the reader's), or None."""
+        return self.card.get("threshold")
 
 
 def model_dir(run_dir: Path | str, model: Model) -> Path:
@@ -182,6 +189,84 @@ def save_model(
     Nothing is returned, so that a notebook's last line ``save_model(...)`` shows
     nothing in the book.
     """
+    folder, stored = _write_model_file(run_dir, model, estimator)
+    card = {
+        **stored,
+        "dataset": split.dataset,
+        "split": split.identity(),
+        "image_shape": [int(s) for s in split.image_shape],
+        "n_classes": int(split.n_classes),
+        # How a scan is prepared for it: as its dataset's digits were made.
+        "preprocessing": _preparation(split.dataset).description,
+        "parameters": dict(parameters),
+        "test_accuracy": None,
+        "repeated_split": None,
+        "versions": package_versions(),
+    }
+    saved = LoadedModel(model=model, card=card, estimator=estimator)
+    predicted = saved.probabilities(split.test_images).argmax(axis=1)
+    card["test_accuracy"] = float((predicted == split.y_test).mean())
+    write_json_atomic(folder / CARD_FILE, card)
+
+
+def save_reader(
+    run_dir: Path | str,
+    estimator: Any,
+    *,
+    dataset: str,
+    trained_on: Mapping[str, Any],
+    temperature: float,
+    threshold: float,
+    parameters: Mapping[str, Any],
+    held_out: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Save the reader (chapter 7) and its card into ``<run_dir>/models/reader/``.
+
+    As :func:`save_model`, with what makes the reader's card different: it was not trained
+    on the study's split, and it carries the ``temperature`` applied to its probabilities
+    and the ``threshold`` below which ``predict`` answers ``?``.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        The run's folder.
+    estimator : keras.Sequential
+        The trained network (softmax output, before the temperature).
+    dataset : str
+        Whose preparation it reads (``"digits"``: scans prepared as the 8x8 digits).
+    trained_on : Mapping
+        What it learned from (counts and sources), as the chapter reports it.
+    temperature, threshold : float
+        Chosen on validation digits.
+    parameters : Mapping
+        Its settings.
+    held_out : tuple of numpy.ndarray
+        Prepared held-out digits and their labels: the card records its accuracy on them.
+    """
+    folder, stored = _write_model_file(run_dir, READER, estimator)
+    images, labels = held_out
+    prepared = _preparation(dataset)
+    card = {
+        **stored,
+        "dataset": dataset,
+        "trained_on": dict(trained_on),
+        "image_shape": [int(s) for s in prepared.image_shape],
+        "n_classes": 10,
+        "preprocessing": prepared.description,
+        "temperature": float(temperature),
+        "threshold": float(threshold),
+        "parameters": dict(parameters),
+        "test_accuracy": None,
+        "versions": package_versions(),
+    }
+    saved = LoadedModel(model=READER, card=card, estimator=estimator)
+    predicted = saved.probabilities(images).argmax(axis=1)
+    card["test_accuracy"] = float((predicted == labels).mean())
+    write_json_atomic(folder / CARD_FILE, card)
+
+
+def _write_model_file(run_dir: Path | str, model: Model, estimator: Any) -> tuple[Path, dict]:
+    """Write the model file atomically; its folder, and the card's fields about the file."""
     folder = model_dir(run_dir, model)
     folder.mkdir(parents=True, exist_ok=True)
     keras_model = hasattr(estimator, "save") and hasattr(estimator, "input_shape")
@@ -205,28 +290,15 @@ def save_model(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    card = {
+    stored = {
         "model": model.name,
         "key": model.key,
         "file": filename,
         "format": fmt,
         "sha256": file_sha256(path),
-        "dataset": split.dataset,
-        "split": split.identity(),
-        "image_shape": [int(s) for s in split.image_shape],
         "input": kind,
-        "n_classes": int(split.n_classes),
-        # How a scan is prepared for it: as its dataset's digits were made.
-        "preprocessing": _preparation(split.dataset).description,
-        "parameters": dict(parameters),
-        "test_accuracy": None,
-        "repeated_split": None,
-        "versions": package_versions(),
     }
-    saved = LoadedModel(model=model, card=card, estimator=estimator)
-    predicted = saved.probabilities(split.test_images).argmax(axis=1)
-    card["test_accuracy"] = float((predicted == split.y_test).mean())
-    write_json_atomic(folder / CARD_FILE, card)
+    return folder, stored
 
 
 def _umask() -> int:
@@ -269,6 +341,27 @@ def read_card(run_dir: Path | str, model: Model) -> dict:
         what = f"lacks {', '.join(missing)}" if missing else f"is the card of {card['key']!r}"
         raise ModelRefused(f"{path}: not a card of {model.name}: it {what}")
     return card
+
+
+def scaled_by_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax probabilities as they would be with the logits divided by ``temperature``.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray
+        Shape ``(n, n_classes)``, rows summing to 1.
+    temperature : float
+        > 0; above 1 flattens the probabilities, below 1 sharpens them.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same shape: ``p ** (1 / T)``, each row normalised.
+    """
+    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / float(temperature)
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def load_model(
@@ -425,8 +518,10 @@ def models_section(run_dir: Path | str, spread: Mapping[str, Mapping]) -> dict:
     -------
     dict
         ``saved``: model key -> ``name``, ``path`` (relative to the run), ``sha256``,
-        ``test_accuracy``, ``repeated_mean``; ``best``: the key of :func:`best_model`
-        among the saved ones, or None.
+        ``test_accuracy``, ``repeated_mean``, for the study's models; ``best``: the key
+        of :func:`best_model` among them, or None; ``reader``: the reader's ``path``,
+        ``sha256``, ``test_accuracy`` (on the held-out real digits), ``temperature`` and
+        ``threshold``, or None when the run has no reader.
 
     Raises
     ------
@@ -447,7 +542,21 @@ def models_section(run_dir: Path | str, spread: Mapping[str, Mapping]) -> dict:
         }
     names = {entry["name"] for entry in saved.values()}
     scored = {name: stats for name, stats in spread.items() if name in names}
-    return {"saved": saved, "best": best_model(scored).key if scored else None}
+    reader = None
+    if (model_dir(run_dir, READER) / CARD_FILE).exists():
+        card = read_card(run_dir, READER)
+        reader = {
+            "path": f"{MODELS_DIR}/{READER.key}/{card['file']}",
+            "sha256": card["sha256"],
+            "test_accuracy": card["test_accuracy"],
+            "temperature": card["temperature"],
+            "threshold": card["threshold"],
+        }
+    return {
+        "saved": saved,
+        "best": best_model(scored).key if scored else None,
+        "reader": reader,
+    }
 
 
 def _preparation(dataset: str):

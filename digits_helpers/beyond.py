@@ -201,7 +201,7 @@ def build_cnn(
     )
 
 
-def _fit_cnn(
+def fit_cnn(
     images: np.ndarray,
     labels: np.ndarray,
     n_classes: int,
@@ -211,7 +211,30 @@ def _fit_cnn(
     learning_rate: float,
     seed: int,
 ) -> tuple[keras.Sequential, float]:
-    """A CNN trained on ``images``; the model and the seconds ``fit`` took."""
+    """A CNN (:func:`build_cnn`) trained on ``images``; the model and the seconds ``fit`` took.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Shape ``(n, height, width)``, values in [0, 1].
+    labels : numpy.ndarray
+        Their labels.
+    n_classes : int
+        Softmax outputs.
+    epochs, batch_size : int
+        Passes over the images and mini-batch size, >= 1.
+    learning_rate : float
+        Adam's learning rate.
+    seed : int
+        Seed of the weights, the dropout and the shuffles.
+
+    Returns
+    -------
+    model : keras.Sequential
+        The trained network.
+    seconds : float
+        Wall-clock time of ``fit``.
+    """
     with TRAINING_LOCK:  # one training at a time in a process (keras_mlp)
         seed_keras(seed)
         model = build_cnn(images.shape[1:3], n_classes, seed=seed)
@@ -252,7 +275,7 @@ def _try_augmentation(
     """One candidate augmentation of :func:`train_cnn`: its validation scores and cost."""
     held_images, variants, held_labels = held
     images, labels = augment.augmented(fit_images, fit_labels, candidate, seed=seed)
-    model, spent = _fit_cnn(
+    model, spent = fit_cnn(
         images,
         labels,
         n_classes,
@@ -353,7 +376,7 @@ def train_cnn(
             seconds += spent
         chosen = max(candidates, key=lambda c: validation[c]["score"])
     images, labels = augment.augmented(split.train_images, split.y_train, chosen, seed=seed)
-    model, spent = _fit_cnn(images, labels, split.n_classes, seed=seed, **settings)
+    model, spent = fit_cnn(images, labels, split.n_classes, seed=seed, **settings)
     seconds += spent
     predictions = _predict(model, split.test_images)
     return BeyondRun(

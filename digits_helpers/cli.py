@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG or TIFF files")
     predict.add_argument("--run", help="run name (default: the latest successful run)")
     predict.add_argument(
-        "--model", default="best", help="best (the run's, by repeated splits) or a model key"
+        "--model",
+        default=None,
+        help="reader (the default: the model for reading forms, chapter 7), best (the study's "
+        "best by repeated splits) or a model key",
     )
     predict.add_argument(
         "--form", action="store_true", help="each image is a strip of several digits side by side"
@@ -67,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=float,
         default=None,
-        help=f"flag a digit as unsure (?) below this probability (default: {UNSURE_BELOW})",
+        help="flag a digit as unsure (?) below this probability (default: the threshold in "
+        f"the model's card, chosen on validation digits for the reader; else {UNSURE_BELOW})",
     )
 
     show = commands.add_parser("params", help="list the parameters and what they accept")
@@ -188,8 +192,7 @@ def _predict(args: argparse.Namespace) -> int:
     from digits_helpers.artifacts import ModelRefused
     from digits_helpers.pipeline import find_root, latest_run
 
-    threshold = UNSURE_BELOW if args.threshold is None else args.threshold
-    if not 0 < threshold < 1:
+    if args.threshold is not None and not 0 < args.threshold < 1:
         return _refuse("predict", f"--threshold must be between 0 and 1 (got {args.threshold})")
     try:
         root = find_root()
@@ -197,11 +200,12 @@ def _predict(args: argparse.Namespace) -> int:
         run_dir = root / "runs" / name
         if not (run_dir / "results.json").is_file():
             raise FileNotFoundError(f"no finished run {name!r} in {root / 'runs'}")
-        loaded = predict.open_model(run_dir, args.model)
+        loaded = predict.open_model(run_dir, args.model or predict.default_model(run_dir))
     except (FileNotFoundError, ValueError) as exc:  # ModelRefused is a ValueError
         if isinstance(exc, ModelRefused):
             exc = f"{exc} (run `digits-book run --name {name}` again to retrain it)"
         return _refuse("predict", exc)
+    threshold = predict.default_threshold(loaded) if args.threshold is None else args.threshold
     readings = predict.read_files(args.images, loaded, form=args.form, threshold=threshold)
     for reading in readings:
         if args.json:

@@ -442,3 +442,117 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> Verdict:
             f" against {pct(unshifted['mean'])} (sd {pct(unshifted['std'])}) without shifts."
         )
     return Verdict(answer, " ".join(evidence))
+
+
+def strangers_verdict(
+    table: Mapping[str, Mapping[str, float]], *, best: str, own_accuracy: float, threshold: float
+) -> Verdict:
+    """How the study's models read real digits of other hands (chapter 6).
+
+    Parameters
+    ----------
+    table : Mapping of str to Mapping
+        Model name -> ``accuracy``, ``answered`` and ``answered_accuracy`` on the held-out
+        real digits read from files (:func:`digits_helpers.other_hands.strangers_table`).
+    best : str
+        The study's best model (over the repeated splits).
+    own_accuracy : float
+        Its accuracy on its own test digits (the 13 writers it learned from).
+    threshold : float
+        The probability below which ``predict`` printed ``?``.
+
+    Returns
+    -------
+    Verdict
+        Whether the study's best model reads strangers as well as its own test digits,
+        with the numbers.
+    """
+    row = table[best]
+    leader = max(table, key=lambda name: table[name]["accuracy"])
+    drop = own_accuracy - row["accuracy"]
+    answer = (
+        f"Not as well as their own writers: the {best} reads {pct(row['accuracy'], 1)} of the "
+        f"strangers' digits right, against {pct(own_accuracy, 1)} of its own test digits."
+        if drop > 0.01
+        else f"The {best} reads {pct(row['accuracy'], 1)} of the strangers' digits right, "
+        f"close to the {pct(own_accuracy, 1)} of its own test digits."
+    )
+    wrong_sure = 1 - row["answered_accuracy"] if not math.isnan(row["answered_accuracy"]) else 0
+    evidence = (
+        f"At the threshold of {pct(threshold, 0)} it answers {pct(row['answered'], 1)} of them, "
+        f"and {pct(wrong_sure, 1)} of those answers are wrong: a form read this way would "
+        f"carry wrong digits printed as sure."
+    )
+    if leader != best:
+        evidence += (
+            f" The {leader} reads them best ({pct(table[leader]['accuracy'], 1)}), still "
+            f"trained on the same 13 writers."
+        )
+    return Verdict(answer, evidence)
+
+
+def reader_verdict(
+    held_out: Mapping[str, float],
+    strips: Mapping[str, float],
+    *,
+    goals: Mapping[str, float],
+    study_best: str,
+    study_best_accuracy: float,
+) -> Verdict:
+    """Whether the reader meets the team's goals on strangers' digits (chapter 7).
+
+    Parameters
+    ----------
+    held_out : Mapping
+        The reader on the held-out real digits read from files: ``n_digits``,
+        ``accuracy``, ``answered`` and ``answered_accuracy`` (at its threshold).
+    strips : Mapping
+        :func:`~digits_helpers.other_hands.strip_summary` of its strips.
+    goals : Mapping
+        ``accuracy``, ``answered_accuracy``, ``answered`` and ``strips``: the fractions
+        the team asked for.
+    study_best : str
+        The study's best model, and ``study_best_accuracy`` its accuracy on the same
+        digits (chapter 6).
+    study_best_accuracy : float
+        See ``study_best``.
+
+    Returns
+    -------
+    Verdict
+        Which goals are met, with the measured figures, and the study's best beside it.
+    """
+    measured = {
+        "accuracy": held_out["accuracy"],
+        "answered_accuracy": held_out["answered_accuracy"],
+        "answered": held_out["answered"],
+        "strips": strips["exact"],
+    }
+    words = {
+        "accuracy": "digits read right",
+        "answered_accuracy": "right among the digits it answers",
+        "answered": "digits answered",
+        "strips": "five-digit strips read exactly",
+    }
+    met = [key for key in words if measured[key] >= goals[key]]
+    missed = [key for key in words if key not in met]
+
+    def said(key: str) -> str:
+        return f"{pct(measured[key], 1)} {words[key]} (goal {pct(goals[key], 1)})"
+
+    if not missed:
+        answer = "Yes, on these strangers' digits the reader meets every goal."
+    elif met:
+        answer = (
+            f"Partly: the reader meets {len(met)} of the {len(words)} goals; "
+            f"{', '.join(words[key] for key in missed)} fall short."
+        )
+    else:
+        answer = "No: the reader meets none of the goals on these strangers' digits."
+    evidence = (
+        f"On {held_out['n_digits']:,} held-out real digits read from files: "
+        + "; ".join(said(key) for key in words)
+        + f". The study's best model, the {study_best}, reads {pct(study_best_accuracy, 1)} "
+        "of the same digits."
+    )
+    return Verdict(answer, evidence)

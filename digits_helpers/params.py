@@ -22,6 +22,7 @@ from digits_helpers.cluster import check_scheduler
 from digits_helpers.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.keras_config import KerasConfig
 from digits_helpers.mnist_files import MnistFileError, check_mnist_files
+from digits_helpers.project import find_root
 from digits_helpers.registry import (
     CNN_AUGMENTATIONS,
     DATASETS,
@@ -277,10 +278,23 @@ def _check_scheduler(value: Any) -> str:
 
 
 def _check_data_dir(value: Any) -> str:
-    """A string; a non-empty one is made absolute (notebooks run in the run's folder)."""
+    """A string; a non-empty one is made absolute (notebooks run in the run's folder).
+
+    A relative folder is taken from the project's folder when there is one above the
+    current folder (the ``mnist`` profile's ``data/mnist``, which ``make data`` sets up),
+    else from the current folder.
+    """
     if not isinstance(value, str):
         raise _fail("data_dir", DATA_DIR_ACCEPTS, value)
-    return str(Path(value).expanduser().absolute()) if value.strip() else ""
+    if not value.strip():
+        return ""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        try:
+            path = find_root() / path
+        except FileNotFoundError:
+            path = path.absolute()
+    return str(path)
 
 
 DATA_DIR_ACCEPTS = (
@@ -456,6 +470,16 @@ SCHEMA: dict[str, Parameter] = {
         _described(
             _fraction("beyond_target", 0.5, 1.0),
             "the goal for the best model beyond the MLP",
+        ),
+        _described(_int("reader_epochs", 1), "epochs of the reader (chapter 7)"),
+        _described(
+            _choice("reader_augmentation", CNN_AUGMENTATIONS),
+            "how the reader's training digits are grown (as the CNN's)",
+        ),
+        _described(
+            _fraction("sure_accuracy", 0.9, 0.9999),
+            "the accuracy required of the digits the reader answers; its threshold is the"
+            " lowest that reaches it on validation digits",
         ),
     )
 }

@@ -40,9 +40,10 @@ from digits_helpers import artifacts, progress, results
 from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.mnist_files import find_mnist_files
+from digits_helpers.mnist_package import DEFAULT_DEST, PROVENANCE_NAME
 from digits_helpers.params import validate
 from digits_helpers.project import find_root  # here too: book, publish and cli import it
-from digits_helpers.registry import MODELS, STAGES, Stage
+from digits_helpers.registry import SAVED_MODELS, STAGES, Stage
 from digits_helpers.values import jsonable
 
 CACHE_DIR = ".cache"
@@ -208,6 +209,27 @@ def data_files_digest(parameters: Mapping[str, Any]) -> str:
                 sha.update(chunk)
         sha.update(b"|")
     return sha.hexdigest()
+
+
+def real_digits_digest(root: Path) -> str:
+    """The digest of the real MNIST digits ``make data`` set up (chapters 6 and 7 read them).
+
+    Their ``PROVENANCE.json`` records the SHA-256 of every file it wrote, so its own digest
+    changes with any of them. Part of every cache key; ``""`` when they are not set up
+    (the notebooks that read them then fail, saying so).
+
+    Parameters
+    ----------
+    root : Path
+        The project's folder.
+
+    Returns
+    -------
+    str
+        A hex digest, or ``""``.
+    """
+    provenance = root / DEFAULT_DEST / PROVENANCE_NAME
+    return _file_sha256(provenance) if provenance.is_file() else ""
 
 
 def step_key(
@@ -409,7 +431,9 @@ def _run_locked(
     try:
         staging.mkdir()
         report = RunReport(run_dir=runs / name)
-        source_digest = package_source_digest() + data_files_digest(parameters)
+        source_digest = (
+            package_source_digest() + data_files_digest(parameters) + real_digits_digest(root)
+        )
         digests: dict[str, dict[str, str]] = {}
         start = time.perf_counter()
         for index, step in enumerate(STAGES, start=1):
@@ -609,7 +633,7 @@ def stage_files(step: Stage, folder: Path) -> list[str]:
         the stage trains (``models/<key>/...``), sorted.
     """
     names = [step.filename, f"{step.key}.json"]
-    for model in MODELS:
+    for model in SAVED_MODELS:
         if model.stage == step.key:
             saved = folder / MODELS_DIR / model.key
             if saved.is_dir():

@@ -24,6 +24,7 @@ __all__ = [
     "VALIDATION_COLOR",
     "accuracy_comparison",
     "confusion_matrix_figure",
+    "coverage_curve",
     "cv_results_figure",
     "history_grid",
     "loss_curve",
@@ -701,3 +702,68 @@ def scan_strip(grey: np.ndarray, *, title: str) -> go.Figure:
     fig.update_yaxes(visible=False, scaleanchor="x", autorange="reversed", constrain="domain")
     height = int(120 + 700 * grey.shape[0] / grey.shape[1])
     return _finish(fig, title=title, height=height, margin_top=50, margin_bottom=10)
+
+
+def coverage_curve(
+    curve: pd.DataFrame,
+    *,
+    threshold: float,
+    required: float,
+    title: str = "Digits answered and errors among them",
+) -> go.Figure:
+    """The coverage/error curve: share of digits answered against the error among them.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        Columns ``threshold``, ``answered`` and ``error`` (fractions), one row per threshold
+        (:func:`digits_helpers.reader.coverage_curve`).
+    threshold : float
+        The operating point, marked on the curve.
+    required : float
+        The accuracy required among the answered: a dashed line at ``1 - required``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Share answered on x, error among the answered on y; a marker at ``threshold``.
+    """
+    curve = curve.dropna(subset=["error"]).sort_values("answered")
+    fig = go.Figure(
+        go.Scatter(
+            x=curve["answered"],
+            y=curve["error"],
+            mode="lines",
+            name="as the threshold varies",
+            line={"color": TRAINING_COLOR},
+            customdata=curve["threshold"],
+            hovertemplate="threshold %{customdata:.3f}: %{x:.1%} answered, "
+            "%{y:.2%} wrong<extra></extra>",
+        )
+    )
+    chosen = curve.iloc[(curve["threshold"] - threshold).abs().argmin()]
+    fig.add_trace(
+        go.Scatter(
+            x=[chosen["answered"]],
+            y=[chosen["error"]],
+            mode="markers",
+            name=f"operating point (p >= {threshold:.3f})",
+            marker={"color": ERROR_COLOR, "size": 11},
+        )
+    )
+    fig.add_hline(
+        y=1 - required,
+        line={"dash": "dash", "color": "grey"},
+        annotation_text=f"{1 - required:.1%} error allowed",
+    )
+    fig.update_xaxes(tickformat=PERCENT)
+    fig.update_yaxes(tickformat=".1%", rangemode="tozero")
+    return _finish(
+        fig,
+        title=title,
+        height=420,
+        xaxis_title="share of the digits answered (not ?)",
+        yaxis_title="error among the answered",
+    )

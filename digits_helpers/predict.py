@@ -17,8 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from digits_helpers import scan, segment
-from digits_helpers.artifacts import LoadedModel, ModelRefused, load_model, read_card
-from digits_helpers.registry import MODELS, UNSURE_BELOW, Model
+from digits_helpers.artifacts import (
+    CARD_FILE,
+    LoadedModel,
+    ModelRefused,
+    load_model,
+    model_dir,
+    read_card,
+)
+from digits_helpers.registry import READER, SAVED_MODELS, UNSURE_BELOW, Model
 
 # Below this probability a digit is flagged as unsure.
 DEFAULT_THRESHOLD = UNSURE_BELOW
@@ -148,13 +155,18 @@ class Reading:
         )
 
 
+DEFAULT_MODEL = "reader"  # what `digits-book predict` reads with unless --model says
+
+
 def model_named(name: str, run_dir: Path) -> Model:
     """The registry model that ``name`` designates; ``best`` is the run's best.
 
     Parameters
     ----------
     name : str
-        ``best``, a model key (``cnn``) or a model's name (``"RBF SVC"``), any case.
+        ``reader`` (the model for reading forms, chapter 7), ``best`` (the study's best
+        over the repeated splits), a model key (``cnn``) or a model's name
+        (``"RBF SVC"``), any case.
     run_dir : Path
         The run's folder; its ``results.json`` names the best model.
 
@@ -176,11 +188,42 @@ def model_named(name: str, run_dir: Path) -> Model:
         if best is None:
             raise ValueError(f"run {run_dir.name!r} names no best model in its results.json")
         wanted = best
-    for model in MODELS:
+    for model in SAVED_MODELS:
         if wanted in (model.key, model.name.lower()):
             return model
-    accepted = ", ".join(["best", *(m.key for m in MODELS)])
+    accepted = ", ".join(["best", *(m.key for m in SAVED_MODELS)])
     raise ValueError(f"--model must be one of {accepted} (got {name!r})")
+
+
+def default_model(run_dir: Path) -> str:
+    """What ``predict`` reads with unless told: the run's reader, or its best model.
+
+    Parameters
+    ----------
+    run_dir : Path
+        The run's folder (a run made before the reader existed has none).
+
+    Returns
+    -------
+    str
+        ``"reader"`` or ``"best"``.
+    """
+    return DEFAULT_MODEL if (model_dir(run_dir, READER) / CARD_FILE).is_file() else "best"
+
+
+def default_threshold(loaded: LoadedModel) -> float:
+    """The threshold ``predict`` uses unless told: the model's card's, or :data:`UNSURE_BELOW`.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        The model; the reader's card carries the threshold chosen on validation digits.
+
+    Returns
+    -------
+    float
+    """
+    return UNSURE_BELOW if loaded.threshold is None else float(loaded.threshold)
 
 
 def open_model(run_dir: Path, name: str) -> LoadedModel:

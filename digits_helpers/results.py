@@ -470,6 +470,11 @@ class ReadingResult(StageResult):
     variants : list of dict
         :func:`~digits_helpers.reading.variant_accuracy_table`'s rows: ``model``,
         ``digits``, ``rescanned`` and ``varied`` accuracies.
+    strangers : dict
+        Real digits of other hands read from files (:mod:`digits_helpers.other_hands`):
+        ``n_digits``, ``scan_size`` and ``models``, the rows of
+        :func:`~digits_helpers.other_hands.strangers_table` (``model``, ``accuracy``,
+        ``answered``, ``answered_accuracy``).
     """
 
     stage: ClassVar[str] = "reading"
@@ -478,6 +483,51 @@ class ReadingResult(StageResult):
     agreement: list
     strip: dict
     variants: list
+    strangers: dict
+
+
+@dataclass
+class ReaderResult(StageResult):
+    """The reader trained on many writers, and what it reads (chapter 7).
+
+    Attributes
+    ----------
+    training : dict
+        What it learned from and how: ``representation``, ``epochs``, ``augmentation``,
+        ``n_mnist``, ``n_digits8``, ``n_validation``, ``n_training_images``,
+        ``required``, ``seed``.
+    train_seconds : float
+        Wall-clock seconds of its training.
+    temperature, threshold : float
+        Chosen on the validation digits.
+    validation : dict
+        ``n``, ``accuracy``, ``answered``, ``answered_accuracy`` at the threshold.
+    held_out : dict
+        The held-out real digits read from files: ``n_digits``, ``unreadable``,
+        ``accuracy``, ``answered``, ``answered_accuracy`` at the threshold, and
+        ``by_size`` (scan size in pixels -> accuracy).
+    curve : list of dict
+        The coverage/error curve on the held-out digits: ``threshold``, ``answered``,
+        ``error``, ``n_answered``.
+    digits8 : dict
+        The study's own test digits as scans: ``n_digits`` and ``accuracy``.
+    strips : dict
+        Strips of held-out digits read with ``predict --form``: ``n_strips``,
+        ``exact`` (share read exactly), ``segmented`` (share cut into as many pieces as
+        digits), ``unsure`` (share with a ``?``), ``misread`` (share with a wrong digit
+        printed), and ``examples`` (a few ``truth``/``read`` pairs).
+    """
+
+    stage: ClassVar[str] = "reader"
+    training: dict
+    train_seconds: float
+    temperature: float
+    threshold: float
+    validation: dict
+    held_out: dict
+    curve: list
+    digits8: dict
+    strips: dict
 
 
 STAGE_RESULTS: dict[str, type[StageResult]] = {
@@ -489,6 +539,7 @@ STAGE_RESULTS: dict[str, type[StageResult]] = {
         BeyondResult,
         ComparisonResult,
         ReadingResult,
+        ReaderResult,
     )
 }
 

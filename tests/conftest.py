@@ -10,18 +10,23 @@ The tests are laid out by what they cost (``tests/README.md``):
 
 Each level's ``conftest.py`` marks its tests, and ``-m`` leaves a level out without
 importing it (:mod:`tiers`). The slow tier (``make test-all`` after ``make test``) is
-marked ``slow``: whole-study work beyond the smoke run. The session fixtures below run each
-study once per pytest session, in one copy of the project: a test that changes notebooks,
-runs or git state works on a copy of its own.
+marked ``slow``: whole-study work beyond the smoke run.
+
+One study per session. ``make test`` runs on both cores (pytest-xdist, one worker per
+core); the runs below are made once per session whichever worker asks first, in one copy
+of the project shared by the workers (a file lock orders them), and the others read the
+result. A test that changes notebooks, runs or git state works on a copy of its own.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -31,6 +36,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nothing. With Python's own handler here, children start with SIGINT delivered again.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Fixtures that make or read the session's runs of the study (see below).
+RUN_FIXTURES = frozenset({"study_project", "smoke_results", "quick_results", "seed7"})
+# The module whose tests make the smoke run first: the other modules that need it are
+# scheduled after the work that does not.
+FIRST_RUN_MODULE = "test_study_run.py"
 
 
 @pytest.fixture(scope="session")
@@ -47,55 +58,116 @@ def split(digits):
     return split_dataset(digits, test_size=0.2, random_state=42)
 
 
+def _session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this session sees: under xdist, the workers' common parent."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def study_project(tmp_path_factory) -> Path:
     """A copy of the project's sources, where the session's runs are made and built.
 
     Tests read it; one that changes notebooks, runs or git state copies what it needs
-    (``tests/book/test_publish.py``).
+    (``tests/book/test_publish.py``, ``tests/study/test_study_faults.py``).
     """
     from study import copy_sources
 
-    return copy_sources(tmp_path_factory.mktemp("study") / "digits-book")
+    shared = _session_folder(tmp_path_factory)
+    project = shared / "study" / "digits-book"
+    with FileLock(shared / "study.lock"):
+        if not (project / "_toc.yml").exists():
+            copy_sources(project)
+    return project
+
+
+def _run_once(project: Path, name: str, *settings: str, profile: str) -> dict:
+    """``run_study`` once per session: the first worker runs, the others read its record.
+
+    Returns ``results.json`` plus, under ``"LATEST"``, what ``runs/LATEST`` said right
+    after the run (later runs move it). A run that failed is not tried again by the next
+    worker: it fails with the first one's message.
+    """
+    from study import run_study
+
+    record = project.parent / f"{name}.json"
+    with FileLock(project.parent / f"{name}.lock"):
+        if record.exists():
+            done = json.loads(record.read_text())
+            if "failed" in done:
+                pytest.fail(f"the {name} run failed in another worker:\n{done['failed']}")
+            return done
+        try:
+            results = run_study(project, name, *settings, profile=profile)
+        except BaseException as exc:
+            record.write_text(json.dumps({"failed": str(exc)}))
+            raise
+        latest = (project / "runs" / "LATEST").read_text().strip()
+        record.write_text(json.dumps({**results, "LATEST": latest}))
+        return {**results, "LATEST": latest}
+
+
+def _results(done: dict) -> dict:
+    return {key: value for key, value in done.items() if key != "LATEST"}
 
 
 @pytest.fixture(scope="session")
 def smoke_results(study_project) -> dict:
     """results.json of the smoke profile with its default parameters, run once a session.
 
-    ``runs/smoke``: every chapter's code path, about a minute on two cores.
+    ``runs/smoke``: every chapter's code path, in a few minutes on two cores.
     """
-    from study import run_study
-
-    return run_study(study_project, "smoke", profile="smoke")
+    return _results(_run_once(study_project, "smoke", profile="smoke"))
 
 
 @pytest.fixture(scope="session")
 def quick_results(study_project) -> dict:
     """results.json of the quick profile, run once a session (slow tier)."""
-    from study import run_study
-
-    return run_study(study_project, "quick", profile="quick")
+    return _results(_run_once(study_project, "quick", profile="quick"))
 
 
 @pytest.fixture(scope="session")
 def seed7(study_project, smoke_results) -> tuple[dict, str]:
     """results.json of the smoke profile on another split, and runs/LATEST just after it.
 
-    Run after ``smoke`` (slow tier). ``LATEST`` is read here, as the run left it: other
-    tests run and build in the same project afterwards.
+    Run after ``smoke`` (slow tier).
     """
-    import json
-
-    from study import SEED7_SETTINGS, run_study
+    from study import SEED7_SETTINGS
 
     settings = [f"{name}={json.dumps(value)}" for name, value in SEED7_SETTINGS.items()]
-    results = run_study(study_project, "seed7", *settings, profile="smoke")
-    return results, (study_project / "runs" / "LATEST").read_text().strip()
+    done = _run_once(study_project, "seed7", *settings, profile="smoke")
+    return _results(done), done["LATEST"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """nbval's cells of notebooks/*.ipynb execute the study's notebooks: ``notebooks``."""
+def _group(item: pytest.Item) -> str:
+    """The unit of work a worker takes whole: the committed notebooks together (each reads
+    what the one before saved), else a test's module (its module fixtures run once)."""
+    return "nbval" if item.path.suffix == ".ipynb" else item.path.as_posix()
+
+
+def _order(item: pytest.Item) -> int:
+    """Where a module's tests go in the queue: the first run of the study, the notebooks
+    under nbval, the work that needs no run, then the rest of what reads the run."""
+    if item.path.name == FIRST_RUN_MODULE:
+        return 0
+    if item.path.suffix == ".ipynb":
+        return 1
+    if RUN_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return 2
+    return 3
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark nbval's cells ``notebooks``; group and order the tests for the workers.
+
+    Every item joins the ``xdist_group`` of :func:`_group` (``--dist loadgroup`` keeps a
+    group on one worker), and the items are sorted by :func:`_order`, stably: with
+    ``--no-loadscope-reorder`` the workers take the groups in that order, so one worker
+    makes the smoke run while the other runs what does not need it.
+    """
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=_order)

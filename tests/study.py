@@ -66,6 +66,9 @@ def copy_sources(root: Path) -> Path:
     (root / "_static").mkdir()
     for stylesheet in (REPO / "_static").glob("*.css"):  # the book's own; plotly.js is made
         shutil.copy2(stylesheet, root / "_static" / stylesheet.name)
+    real_digits = REPO / "data" / "mnist"  # make data: chapters 6 and 7 read them
+    assert (real_digits / "PROVENANCE.json").is_file(), f"{real_digits}: run `make data` first"
+    shutil.copytree(real_digits, root / "data" / "mnist")
     return root
 
 

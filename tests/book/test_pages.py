@@ -24,7 +24,17 @@ from study import REPO, assert_succeeded, digits_book
 
 from digits_helpers import narrative
 from digits_helpers.params import SCHEMA
-from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, STAGES, SVC
+from digits_helpers.reader import VALIDATION_SHARE
+from digits_helpers.registry import (
+    CNN,
+    KERAS_MLP,
+    MODELS,
+    READER_GOALS,
+    SHIFTED_MLP,
+    SKLEARN_MLP,
+    STAGES,
+    SVC,
+)
 
 SCREENSHOTS = REPO / "_build" / "browser-test"
 
@@ -104,6 +114,53 @@ GLUED_IN_RESULTS |= {
     "strip_truth": lambda r: _reading(r)["strip"]["truth"],
     "strip_read": lambda r: _reading(r)["strip"]["read"],
     "best_varied_accuracy": _best_varied,
+}
+
+
+def _strangers_verdict(r: dict) -> narrative.Verdict:
+    reading, best = r["reading"], r["reading"]["model"]
+    return narrative.strangers_verdict(
+        {row["model"]: row for row in reading["strangers"]["models"]},
+        best=best,
+        own_accuracy=r["comparison"]["spread"][best]["mean"],
+        threshold=reading["threshold"],
+    )
+
+
+def _best_strangers(r: dict) -> dict:
+    (row,) = [m for m in r["reading"]["strangers"]["models"] if m["model"] == r["reading"]["model"]]
+    return row
+
+
+def _reader_verdict(r: dict) -> narrative.Verdict:
+    reader, study = r["reader"], {row["model"]: row for row in r["reading"]["strangers"]["models"]}
+    return narrative.reader_verdict(
+        reader["held_out"],
+        reader["strips"],
+        goals={**READER_GOALS, "answered_accuracy": r["parameters"]["sure_accuracy"]},
+        study_best=r["reading"]["model"],
+        study_best_accuracy=study[r["reading"]["model"]]["accuracy"],
+    )
+
+
+# Chapters 6 and 7: strangers' digits and the reader.
+GLUED_IN_RESULTS |= {
+    "strangers_n": lambda r: r["reading"]["strangers"]["n_digits"],
+    "strangers_scan_size": lambda r: r["reading"]["strangers"]["scan_size"],
+    "strangers_answer": lambda r: narrative.plain(_strangers_verdict(r).answer),
+    "best_strangers_accuracy": lambda r: _best_strangers(r)["accuracy"],
+    "best_strangers_answered_accuracy": lambda r: _best_strangers(r)["answered_accuracy"],
+    **{f"goal_{key}": (lambda r, key=key: READER_GOALS[key]) for key in READER_GOALS},
+    "goal_answered_accuracy": lambda r: r["parameters"]["sure_accuracy"],
+    "sure_accuracy": lambda r: r["parameters"]["sure_accuracy"],
+    "validation_share": lambda r: VALIDATION_SHARE,
+    "reader_accuracy": lambda r: r["reader"]["held_out"]["accuracy"],
+    "reader_answered": lambda r: r["reader"]["held_out"]["answered"],
+    "reader_answered_accuracy": lambda r: r["reader"]["held_out"]["answered_accuracy"],
+    "reader_threshold": lambda r: r["reader"]["threshold"],
+    "reader_strips_exact": lambda r: r["reader"]["strips"]["exact"],
+    "reader_answer": lambda r: narrative.plain(_reader_verdict(r).answer),
+    "reader_evidence": lambda r: narrative.plain(_reader_verdict(r).evidence),
 }
 # The verdicts glued into the conclusions, as the run's numbers imply them.
 MLP_ACCURACY = {

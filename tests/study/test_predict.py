@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from study import digits_book
+from study import copy_sources, digits_book
 
 from digits_helpers import artifacts, cli, reading, scan
-from digits_helpers.registry import MODELS
+from digits_helpers.registry import MODELS, READER
 
 # The issue's bar: files read as the digit in memory is, over every condition.
 MIN_AGREEMENT = 0.97
@@ -41,18 +41,31 @@ def test_every_model_is_saved_with_a_card_and_the_best_is_named(smoke_results, r
         assert card["test_accuracy"] > 0.9, model.name
 
 
-def test_test_digits_written_to_files_read_as_in_memory(smoke_results):
+# What the chapter reads is checked for every file; how well the best model reads them, on
+# the quick profile's models (slow tier): the smoke run's are trained too briefly for it.
+WELL_TRAINED = pytest.param("quick", marks=pytest.mark.slow)
+
+
+def test_test_digits_written_to_files_are_all_read(smoke_results):
     agreement = smoke_results["reading"]["agreement"]
     assert [row["condition"] for row in agreement] == [c.label for c in reading.CONDITIONS]
     files = sum(row["files"] for row in agreement)
     assert files == len(reading.CONDITIONS) * smoke_results["dataset"]["n_test"]
     assert all(row["unreadable"] == 0 for row in agreement)
+
+
+@pytest.mark.parametrize("profile", [WELL_TRAINED])
+def test_test_digits_written_to_files_read_as_in_memory(request, profile):
+    results = request.getfixturevalue(f"{profile}_results")
+    agreement = results["reading"]["agreement"]
+    files = sum(row["files"] for row in agreement)
     agreed = sum(row["agreement"] * row["files"] for row in agreement) / files
     assert agreed >= MIN_AGREEMENT, agreement
 
 
-def test_the_chapters_strip_is_read_back_correctly(smoke_results):
-    strip = smoke_results["reading"]["strip"]
+@pytest.mark.parametrize("profile", [WELL_TRAINED])
+def test_the_chapters_strip_is_read_back_correctly(request, profile):
+    strip = request.getfixturevalue(f"{profile}_results")["reading"]["strip"]
     assert any(gap < 0 for gap in strip["gaps"])  # one pair touches
     assert strip["read"] == strip["truth"]
 
@@ -102,13 +115,17 @@ def test_predict_prints_one_line_per_digit_and_goes_on_after_a_bad_file(
     assert "use --form" in errors[2]
 
 
-def test_predict_reads_the_digits_as_the_model_does_in_memory(study_project, run_dir, files, split):
+@pytest.mark.parametrize("choice", [[], ["--model", "best"]], ids=["default-reader", "best"])
+def test_predict_reads_the_digits_as_the_model_does_in_memory(
+    study_project, run_dir, files, split, choice
+):
     done = digits_book(
-        study_project, "predict", "--json", *(str(files[f"digit{i}"]) for i in range(3))
+        study_project, "predict", "--json", *choice, *(str(files[f"digit{i}"]) for i in range(3))
     )
     assert done.returncode == 0, done.stderr
     read = [json.loads(line) for line in done.stdout.splitlines()]
-    loaded = artifacts.load_model(run_dir, artifacts.best_model(_spread(run_dir)))
+    model = artifacts.best_model(_spread(run_dir)) if choice else READER
+    loaded = artifacts.load_model(run_dir, model)
     expected = reading.in_memory_predictions(loaded, split.test_images[:3])
     assert [r["digits"][0]["digit"] for r in read] == expected.tolist()
     for r in read:
@@ -120,8 +137,12 @@ def _spread(run_dir: Path) -> dict:
     return json.loads((run_dir / "results.json").read_text())["comparison"]["spread"]
 
 
-def test_predict_form_reads_a_strip_with_a_touching_pair(study_project, files):
-    done = digits_book(study_project, "predict", "--form", "--json", str(files["strip"]))
+@pytest.mark.parametrize("profile", [WELL_TRAINED])
+def test_predict_form_reads_a_strip_with_a_touching_pair(request, study_project, files, profile):
+    request.getfixturevalue(f"{profile}_results")
+    done = digits_book(
+        study_project, "predict", "--run", profile, "--form", "--json", str(files["strip"])
+    )
     assert done.returncode == 0, done.stderr
     (read,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert read["text"] == files["strip-truth"]
@@ -162,49 +183,42 @@ def test_every_saved_model_can_be_chosen(study_project, files, monkeypatch, caps
 
 
 @pytest.fixture
-def copied_run(study_project, run_dir):
-    name = "tampered"
-    copy = study_project / "runs" / name
-    shutil.copytree(run_dir, copy)
-    yield name, copy
-    shutil.rmtree(copy)
+def copied_run(run_dir, tmp_path):
+    """The smoke run copied as ``tampered`` into a project of its own, for one test to damage."""
+    project = copy_sources(tmp_path / "digits-book")
+    shutil.copytree(run_dir, project / "runs" / "tampered")
+    return project, "tampered", project / "runs" / "tampered"
 
 
-def test_a_tampered_model_file_is_refused(study_project, files, copied_run):
-    name, copy = copied_run
+def test_a_tampered_model_file_is_refused(files, copied_run):
+    project, name, copy = copied_run
     path = copy / "models" / "cnn" / "model.keras"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    done = digits_book(
-        study_project, "predict", "--run", name, "--model", "cnn", str(files["digit0"])
-    )
+    done = digits_book(project, "predict", "--run", name, "--model", "cnn", str(files["digit0"]))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"{path}: SHA-256" in done.stderr and "differs from its card" in done.stderr
 
 
-def test_a_model_from_another_dataset_is_refused(study_project, files, copied_run):
-    name, copy = copied_run
+def test_a_model_from_another_dataset_is_refused(files, copied_run):
+    project, name, copy = copied_run
     card_path = copy / "models" / "svc" / "model.json"
     card = json.loads(card_path.read_text())
     card["dataset"], card["image_shape"] = "emnist", [28, 28]
     card_path.write_text(json.dumps(card))
-    done = digits_book(
-        study_project, "predict", "--run", name, "--model", "svc", str(files["digit0"])
-    )
+    done = digits_book(project, "predict", "--run", name, "--model", "svc", str(files["digit0"]))
     assert done.returncode == 2
     assert "scans are prepared for models of 'digits', 'mnist' only (got 'emnist')" in (done.stderr)
 
 
-def test_a_card_that_misstates_the_models_input_is_refused(study_project, files, copied_run):
+def test_a_card_that_misstates_the_models_input_is_refused(files, copied_run):
     # The card says MNIST, so the scan is prepared as 28x28; the file reads 64 inputs.
-    name, copy = copied_run
+    project, name, copy = copied_run
     card_path = copy / "models" / "svc" / "model.json"
     card = json.loads(card_path.read_text())
     card["dataset"], card["image_shape"] = "mnist", [28, 28]
     card_path.write_text(json.dumps(card))
-    done = digits_book(
-        study_project, "predict", "--run", name, "--model", "svc", str(files["digit0"])
-    )
+    done = digits_book(project, "predict", "--run", name, "--model", "svc", str(files["digit0"]))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "the model reads inputs of shape (64,), its card (784,)" in done.stderr

@@ -1,6 +1,7 @@
-"""SIGKILL in the middle of the study's own Keras notebook, in the shared study project.
+"""SIGKILL in the middle of the study's own Keras notebook.
 
-The run ``faults`` first reuses the session's smoke run from the cache (seconds);
+In a copy of the shared study project that carries its cache of executed notebooks: the
+run ``faults`` first reuses the session's smoke run from the cache (seconds);
 a second run of the same name with another Keras architecture then reuses
 01 and 02, starts executing 03_keras_sweeps, and is killed once its kernel works.
 The earlier ``runs/faults/`` must be intact byte for byte, its book must still
@@ -11,12 +12,16 @@ The other faults run on a tiny project in ``test_run_faults.py``.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
+from pathlib import Path
 
+import pytest
 from study import (
     assert_no_debris,
     assert_succeeded,
+    copy_sources,
     digits_book,
     kernels_under,
     snapshot,
@@ -29,10 +34,16 @@ from digits_helpers.registry import STAGES
 NAME = "faults"
 
 
-def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(
-    study_project, smoke_results
-):
-    project, runs = study_project, study_project / "runs"
+@pytest.fixture
+def project(study_project, smoke_results, tmp_path) -> Path:
+    """The sources and the session's cache of executed notebooks, in a folder of its own."""
+    copy = copy_sources(tmp_path / "digits-book")
+    shutil.copytree(study_project / "runs" / ".cache", copy / "runs" / ".cache")
+    return copy
+
+
+def test_sigkill_in_the_keras_notebook_keeps_the_earlier_run_which_still_builds(project):
+    runs = project / "runs"
     assert_succeeded(digits_book(project, "run", "--profile", "smoke", "--name", NAME))
     earlier = snapshot(runs / NAME)
 

@@ -56,6 +56,7 @@ def test_results_json_has_every_section(profile_run):
         "beyond",
         "comparison",
         "reading",
+        "reader",
         "models",
         "timings",
         "versions",

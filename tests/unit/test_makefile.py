@@ -92,10 +92,11 @@ def test_make_test_installs_the_browser_and_test_fast_leaves_it(tmp_path):
     fast = make("-n", "test-fast", f"VENV={tmp_path / 'venv'}").stdout
     assert "find_browser.py" in full and "find_browser.py" not in fast
     assert fast.splitlines()[-1] == f"{tmp_path / 'venv'}/bin/python -m pytest tests/unit"
-    assert full.splitlines()[-1].endswith('-m pytest -m "not slow"')
+    assert full.splitlines()[-1].endswith('-m "not slow"')
 
 
 def test_make_test_all_runs_make_test_then_the_slow_tier(tmp_path):
     commands = make("-n", "test-all", f"VENV={tmp_path / 'venv'}").stdout.splitlines()
     pytest_runs = [line.split(" -m pytest ")[1] for line in commands if " -m pytest " in line]
-    assert pytest_runs == ['-m "not slow"', "-m slow"]
+    parallel = "-n 2 --dist loadgroup --no-loadscope-reorder"
+    assert pytest_runs == [f'{parallel} -m "not slow"', f"{parallel} -m slow"]

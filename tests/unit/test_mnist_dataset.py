@@ -144,9 +144,18 @@ def test_too_few_digits_for_the_split_are_refused_before_anything_runs(values, n
     params.check_notebook_parameters({**values, "max_images": 0})  # all 1,797: enough
 
 
-def test_the_mnist_profile_needs_the_folder():
-    with pytest.raises(ParameterError, match="parameter 'data_dir' must name the folder"):
+def test_the_mnist_profile_reads_the_projects_real_digits_by_default(tmp_path, monkeypatch):
+    # data/mnist of the project above the current folder, which `make data` sets up.
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_toc.yml").touch()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    with pytest.raises(ParameterError, match=f"parameter 'data_dir': .*{tmp_path}/data/mnist"):
         params.resolve("mnist")
+
+
+def test_an_empty_data_dir_is_refused_for_mnist():
+    with pytest.raises(ParameterError, match="parameter 'data_dir' must name the folder"):
+        params.resolve("mnist", assignments=["data_dir=''"])
 
 
 def _break(folder: Path, how: str, arrays: dict) -> str:

@@ -190,3 +190,60 @@ def test_confusion_summary_counts_one_mistake_in_the_singular():
     cm[8, 0] = 1
     text = narrative.confusion_summary(cm)
     assert "makes 1 mistake on" in text and "an 8 read as 0" in text
+
+
+STRANGERS = {
+    "CNN": {"accuracy": 0.79, "answered": 0.8, "answered_accuracy": 0.874},
+    "RBF SVC": {"accuracy": 0.70, "answered": 0.9, "answered_accuracy": 0.75},
+}
+
+
+def test_the_strangers_verdict_sets_strangers_against_the_models_own_digits():
+    verdict = narrative.strangers_verdict(STRANGERS, best="CNN", own_accuracy=0.989, threshold=0.8)
+    assert verdict.answer.startswith("Not as well as their own writers")
+    assert "79.0%" in verdict.answer and "98.9%" in verdict.answer
+    assert (
+        "80.0% of them" in verdict.evidence
+        and "12.6% of those answers are wrong" in verdict.evidence
+    )
+
+
+def test_the_strangers_verdict_names_another_model_that_reads_them_better():
+    verdict = narrative.strangers_verdict(
+        STRANGERS, best="RBF SVC", own_accuracy=0.99, threshold=0.8
+    )
+    assert "The CNN reads them best (79.0%)" in verdict.evidence
+
+
+GOALS = {"accuracy": 0.98, "answered_accuracy": 0.995, "answered": 0.95, "strips": 0.9}
+
+
+def _reader(accuracy, answered, answered_accuracy, strips):
+    return narrative.reader_verdict(
+        {
+            "n_digits": 1996,
+            "accuracy": accuracy,
+            "answered": answered,
+            "answered_accuracy": answered_accuracy,
+        },
+        {"exact": strips},
+        goals=GOALS,
+        study_best="CNN",
+        study_best_accuracy=0.79,
+    )
+
+
+def test_the_reader_verdict_says_yes_only_when_every_goal_is_met():
+    assert _reader(0.985, 0.96, 0.996, 0.92).answer.startswith("Yes")
+    partly = _reader(0.985, 0.93, 0.996, 0.92)
+    assert partly.answer.startswith("Partly: the reader meets 3 of the 4 goals")
+    assert "digits answered fall short" in partly.answer
+    assert _reader(0.9, 0.5, 0.9, 0.1).answer.startswith("No")
+
+
+def test_the_reader_verdict_gives_every_figure_with_its_goal_and_the_study_beside_it():
+    evidence = _reader(0.985, 0.96, 0.996, 0.92).evidence
+    assert "On 1,996 held-out real digits" in evidence
+    assert "98.5% digits read right (goal 98.0%)" in evidence
+    assert "92.0% five-digit strips read exactly (goal 90.0%)" in evidence
+    assert "the CNN, reads 79.0%" in evidence

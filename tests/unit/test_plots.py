@@ -378,3 +378,20 @@ def test_timing_figure_has_one_bar_per_entry_and_wall_seconds_axis():
     assert list(fig.data[0].y) == ["grid search", "refit"]
     assert list(fig.data[0].x) == [42.0, 3.5]
     assert fig.layout.xaxis.title.text == "Wall seconds"
+
+
+def test_the_coverage_curve_marks_the_operating_point_and_the_allowed_error():
+    curve = pd.DataFrame(
+        {
+            "threshold": [0.5, 0.8, 0.9, 0.99],
+            "answered": [1.0, 0.97, 0.95, 0.7],
+            "error": [0.02, 0.008, 0.004, float("nan")],
+            "n_answered": [100, 97, 95, 0],
+        }
+    )
+    figure = plots.coverage_curve(curve, threshold=0.9, required=0.995)
+    line, point = figure.data
+    assert list(line.x) == [0.95, 0.97, 1.0]  # the threshold that answers none is left out
+    assert (point.x[0], point.y[0]) == (0.95, 0.004)
+    assert figure.layout.shapes[0].y0 == pytest.approx(0.005)
+    assert figure.layout.xaxis.title.text and figure.layout.yaxis.title.text
