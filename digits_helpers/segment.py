@@ -14,8 +14,9 @@ A strip of a scanned form (a postcode, an amount) holds several digits side by s
    piece nearest to it by columns. A digit written much smaller than its neighbours would be
    joined to one of them.
 4. **Touching digits.** Digits are about as tall as each other, and a handwritten digit is
-   rarely wider than ``max_aspect`` times its height. A piece wider than that, compared with
-   the median height of the strip's pieces, is taken for ``k`` touching digits and cut at the
+   rarely wider than ``max_aspect`` (:data:`MAX_ASPECT`) times its height (:data:`LONE_ASPECT`
+   for a strip of a single piece). A piece wider than that, compared with the median height
+   of the strip's pieces, is taken for ``k`` touching digits and cut at the
    columns with the least ink near its ``k - 1`` evenly spaced cut positions (details in
    :func:`segment_strip`). The parts are marked ``split=True``: they are less certain.
 
@@ -49,6 +50,17 @@ MIN_ASPECT = 0.5
 # A piece less than this share of the tallest piece's height is a fragment of a digit (a
 # stroke the scan broke off), not a digit: it joins its nearest neighbour.
 FRAGMENT_HEIGHT = 0.5
+# The widest a single handwritten digit is taken to be, as a share of the strip's digit
+# height: a wider piece is touching digits. Real handwriting is wide: half of MNIST's
+# digits are wider than 0.76 of their height and one in ten wider than 1.1. On 300
+# five-digit strips of MNIST's validation digits (chapter 7's, never its held-out ones),
+# drawn as chapter 7 draws them, the share cut into five pieces was 29 % at 0.9, 78 % at
+# 1.0, 89 % at 1.1, 90 % at 1.2 and 89 % at 1.3 (benchmarks/results/segmentation.md).
+MAX_ASPECT = 1.2
+# A strip of a single piece has no other digit to compare it with: a piece wider than this
+# share of its height is taken for touching digits (the rule of scikit-learn's 8x8 digits,
+# whose bitmaps fill their box).
+LONE_ASPECT = 0.9
 # A cut is searched for within this share of a digit's width either side of its even position.
 # Kept narrow: a loop's inside has less ink than two strokes pressed together, so a wide window
 # cuts a "0" through its middle. On 369 synthetic pairs of touching digits (scikit-learn's,
@@ -158,7 +170,7 @@ def segment_strip(
     *,
     min_ink_fraction: float = SPECK_SHARE,
     merge_overlap: float = 0.5,
-    max_aspect: float = 0.9,
+    max_aspect: float = MAX_ASPECT,
     split_touching: bool = True,
 ) -> list[Piece]:
     """Cut the ink mask of a strip into one piece per digit, left to right.
@@ -179,7 +191,7 @@ def segment_strip(
     merge_overlap : float, default=0.5
         Pieces whose column ranges overlap by at least this share of the narrower one's width
         are merged into one digit.
-    max_aspect : float, default=0.9
+    max_aspect : float, default=MAX_ASPECT
         The widest a single digit can be, as a share of the strip's median piece height.
     split_touching : bool, default=True
         Apply the fourth rule; without it, a wide piece stays whole (a file meant to hold
@@ -229,6 +241,8 @@ def segment_strip(
         return sorted(pieces, key=lambda p: (p.left, p.top))
     height = float(np.median([p.bottom - p.top for p in pieces]))
     widest = max_aspect * height
+    if len(pieces) == 1:  # nothing to compare it with: wider than LONE_ASPECT is two digits
+        widest = min(widest, LONE_ASPECT * height)
     ordinary = [p.right - p.left for p in pieces if p.right - p.left <= widest]
     if ordinary:
         digit_width = float(np.clip(np.median(ordinary), MIN_ASPECT * height, widest))
