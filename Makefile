@@ -142,7 +142,7 @@ browser:
 # a second session (its own smoke run: one study per session). Both run on TEST_WORKERS
 # processes (pytest-xdist), a group of tests on one worker (tests/conftest.py).
 TEST_WORKERS ?= 2
-PARALLEL = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+PARALLEL = -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 test: venv browser data
 	$(PY) -m pytest $(PARALLEL) -m "not slow"
 

@@ -15,7 +15,8 @@ marked ``slow``: whole-study work beyond the smoke run.
 One study per session. ``make test`` runs on both cores (pytest-xdist, one worker per
 core); the runs below are made once per session whichever worker asks first, in one copy
 of the project shared by the workers (a file lock orders them), and the others read the
-result. A test that changes notebooks, runs or git state works on a copy of its own.
+result. A test that changes notebooks, runs or git state works on a copy of its own. How
+the tests are grouped and ordered for the workers: :mod:`worker_groups`.
 """
 
 from __future__ import annotations
@@ -36,12 +37,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # nothing. With Python's own handler here, children start with SIGINT delivered again.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-
-# Fixtures that make or read the session's runs of the study (see below).
-RUN_FIXTURES = frozenset({"study_project", "smoke_results", "quick_results", "seed7"})
-# The module whose tests make the smoke run first: the other modules that need it are
-# scheduled after the work that does not.
-FIRST_RUN_MODULE = "test_study_run.py"
 
 
 @pytest.fixture(scope="session")
@@ -137,37 +132,3 @@ def seed7(study_project, smoke_results) -> tuple[dict, str]:
     settings = [f"{name}={json.dumps(value)}" for name, value in SEED7_SETTINGS.items()]
     done = _run_once(study_project, "seed7", *settings, profile="smoke")
     return _results(done), done["LATEST"]
-
-
-def _group(item: pytest.Item) -> str:
-    """The unit of work a worker takes whole: the committed notebooks together (each reads
-    what the one before saved), else a test's module (its module fixtures run once)."""
-    return "nbval" if item.path.suffix == ".ipynb" else item.path.as_posix()
-
-
-def _order(item: pytest.Item) -> int:
-    """Where a module's tests go in the queue: the first run of the study, the notebooks
-    under nbval, the work that needs no run, then the rest of what reads the run."""
-    if item.path.name == FIRST_RUN_MODULE:
-        return 0
-    if item.path.suffix == ".ipynb":
-        return 1
-    if RUN_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
-        return 2
-    return 3
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark nbval's cells ``notebooks``; group and order the tests for the workers.
-
-    Every item joins the ``xdist_group`` of :func:`_group` (``--dist loadgroup`` keeps a
-    group on one worker), and the items are sorted by :func:`_order`, stably: with
-    ``--no-loadscope-reorder`` the workers take the groups in that order, so one worker
-    makes the smoke run while the other runs what does not need it.
-    """
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.notebooks)
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items.sort(key=_order)

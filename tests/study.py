@@ -89,6 +89,7 @@ TINY_DECLARES = {
     "04_beyond_the_mlp": ("cnn_epochs",),
     "05_comparison": ("repeat_seeds",),
     "06_reading_a_form": ("model_seed",),
+    "07_a_reader_for_other_hands": ("reader_epochs",),
 }
 
 

@@ -85,8 +85,13 @@ def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(ran):
     project = ran
     report = _run(project, cv=5)
     executed = [s.name for s in report.steps if not s.cached]
-    # The comparison and the reading chapter read what 02 saved.
-    assert executed == ["02_sklearn_search", "05_comparison", "06_reading_a_form"]
+    # The comparison and the reading chapters read what 02 saved.
+    assert executed == [
+        "02_sklearn_search",
+        "05_comparison",
+        "06_reading_a_form",
+        "07_a_reader_for_other_hands",
+    ]
 
 
 def test_editing_a_notebook_reexecutes_it(ran):
@@ -96,7 +101,12 @@ def test_editing_a_notebook_reexecutes_it(ran):
     )
     report = _run(project)
     executed = [s.name for s in report.steps if not s.cached]
-    assert executed == ["03_keras_sweeps", "05_comparison", "06_reading_a_form"]
+    assert executed == [
+        "03_keras_sweeps",
+        "05_comparison",
+        "06_reading_a_form",
+        "07_a_reader_for_other_hands",
+    ]
 
 
 def test_failed_run_names_the_notebook_and_keeps_the_earlier_run(ran):

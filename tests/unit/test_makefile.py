@@ -98,5 +98,5 @@ def test_make_test_installs_the_browser_and_test_fast_leaves_it(tmp_path):
 def test_make_test_all_runs_make_test_then_the_slow_tier(tmp_path):
     commands = make("-n", "test-all", f"VENV={tmp_path / 'venv'}").stdout.splitlines()
     pytest_runs = [line.split(" -m pytest ")[1] for line in commands if " -m pytest " in line]
-    parallel = "-n 2 --dist loadgroup --no-loadscope-reorder"
+    parallel = "-n 2 --dist loadscope --no-loadscope-reorder"
     assert pytest_runs == [f'{parallel} -m "not slow"', f"{parallel} -m slow"]

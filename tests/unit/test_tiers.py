@@ -123,3 +123,12 @@ def test_a_level_is_skipped_only_when_none_of_its_tests_can_be_selected(
     markexpr, markers, deselected
 ):
     assert deselects(markexpr, markers) is deselected
+
+
+def test_the_committed_notebooks_are_one_group_and_other_tests_group_by_module():
+    from worker_groups import group
+
+    assert group("notebooks/05_comparison.ipynb::Cell 3") == "nbval"
+    assert group("notebooks/01_preprocessing.ipynb::Cell 0") == "nbval"
+    assert group("tests/unit/test_data.py::test_x[1-2]") == "tests/unit/test_data.py"
+    assert group("tests/book/test_pages.py::test_y[smoke-intro]") == "tests/book/test_pages.py"
