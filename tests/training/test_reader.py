@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from mnist_samples import digits28, write_mnist
 
@@ -44,9 +45,24 @@ def test_the_threshold_is_the_lowest_that_reaches_the_required_accuracy():
     curve = reader.coverage_curve(probabilities, labels, thresholds=(0.5, 0.65, 0.8, 0.96))
     assert curve["answered"].tolist() == [1.0, 0.75, 0.5, 0.25]
     assert curve["error"].tolist() == pytest.approx([0.25, 1 / 3, 0.0, 0.0])
-    assert reader.choose_threshold(curve, required=0.99) == 0.8
+    # two right answers out of two bound the accuracy above 0.6 at 80 %, one of one not
+    assert reader.choose_threshold(curve, required=0.6) == 0.8
     # none reaches it: the highest threshold
-    assert reader.choose_threshold(curve.iloc[:2], required=0.99) == 0.65
+    assert reader.choose_threshold(curve, required=0.99) == 0.96
+
+
+def test_the_threshold_asks_for_a_margin_over_the_measured_share():
+    # 1,000 answered at each threshold: 996 right at 0.9 (99.6 %), 999 right at 0.95
+    curve = pd.DataFrame(
+        {
+            "threshold": [0.9, 0.95],
+            "answered": [1.0, 1.0],
+            "error": [0.004, 0.001],
+            "n_answered": [1000, 1000],
+        }
+    )
+    assert reader.choose_threshold(curve, required=0.995, confidence=0.5 + 1e-9) == 0.9
+    assert reader.choose_threshold(curve, required=0.995) == 0.95
 
 
 def test_an_unreadable_digit_is_never_answered():
