@@ -41,6 +41,17 @@ def test_every_model_is_saved_with_a_card_and_the_best_is_named(smoke_results, r
         assert card["test_accuracy"] > 0.9, model.name
 
 
+def test_the_reader_is_saved_with_the_threshold_chosen_on_validation(smoke_results, run_dir):
+    saved = smoke_results["models"]["reader"]
+    card = artifacts.read_card(run_dir, READER)
+    assert card["threshold"] == saved["threshold"] == smoke_results["reader"]["threshold"]
+    assert card["temperature"] == smoke_results["reader"]["temperature"]
+    assert card["sha256"] == artifacts.file_sha256(run_dir / saved["path"])
+    assert card["dataset"] == "digits" and card["trained_on"]["n_mnist"] > 5000
+    held_out = smoke_results["reader"]["held_out"]  # an unreadable file counts as wrong there
+    assert abs(card["test_accuracy"] - held_out["accuracy"]) <= held_out["unreadable"] / 1996
+
+
 # What the chapter reads is checked for every file; how well the best model reads them, on
 # the quick profile's models (slow tier): the smoke run's are trained too briefly for it.
 WELL_TRAINED = pytest.param("quick", marks=pytest.mark.slow)
@@ -115,15 +126,31 @@ def test_predict_prints_one_line_per_digit_and_goes_on_after_a_bad_file(
     assert "use --form" in errors[2]
 
 
+def _predict_here(project: Path, monkeypatch, capsys, *arguments: str):
+    """``digits-book predict`` in this process (TensorFlow loaded once): status, out, err.
+
+    The command's own process is tested by the tests that call :func:`digits_book`.
+    """
+    monkeypatch.chdir(project)
+    status = cli.main(["predict", *arguments])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 @pytest.mark.parametrize("choice", [[], ["--model", "best"]], ids=["default-reader", "best"])
 def test_predict_reads_the_digits_as_the_model_does_in_memory(
-    study_project, run_dir, files, split, choice
+    study_project, run_dir, files, split, choice, monkeypatch, capsys
 ):
-    done = digits_book(
-        study_project, "predict", "--json", *choice, *(str(files[f"digit{i}"]) for i in range(3))
+    status, out, err = _predict_here(
+        study_project,
+        monkeypatch,
+        capsys,
+        "--json",
+        *choice,
+        *(str(files[f"digit{i}"]) for i in range(3)),
     )
-    assert done.returncode == 0, done.stderr
-    read = [json.loads(line) for line in done.stdout.splitlines()]
+    assert status == 0, err
+    read = [json.loads(line) for line in out.splitlines()]
     model = artifacts.best_model(_spread(run_dir)) if choice else READER
     loaded = artifacts.load_model(run_dir, model)
     expected = reading.in_memory_predictions(loaded, split.test_images[:3])
@@ -149,12 +176,18 @@ def test_predict_form_reads_a_strip_with_a_touching_pair(request, study_project,
     assert [d["cut"] for d in read["digits"]] == [False, True, True, False, False]
 
 
-def test_an_unsure_digit_is_flagged_not_guessed(study_project, files):
-    done = digits_book(
-        study_project, "predict", "--threshold", "0.9999999", "--form", str(files["strip"])
+def test_an_unsure_digit_is_flagged_not_guessed(study_project, files, monkeypatch, capsys):
+    status, out, err = _predict_here(
+        study_project,
+        monkeypatch,
+        capsys,
+        "--threshold",
+        "0.9999999",
+        "--form",
+        str(files["strip"]),
     )
-    assert done.returncode == 0, done.stderr
-    text = done.stdout.split(": ", 1)[1].split(" ")[0]
+    assert status == 0, err
+    text = out.split(": ", 1)[1].split(" ")[0]
     assert "?" in text  # no model is that sure of every digit of a strip
 
 
@@ -173,13 +206,19 @@ def test_bad_arguments_are_refused_with_status_2(study_project, files, arguments
 
 
 def test_every_saved_model_can_be_chosen(study_project, files, monkeypatch, capsys):
-    # In this process (TensorFlow loaded once); the command's own process is tested above.
-    monkeypatch.chdir(study_project)
-    for model in MODELS:
-        status = cli.main(["predict", "--run", "smoke", "--model", model.key, str(files["digit0"])])
-        captured = capsys.readouterr()
-        assert status == 0, (model.key, captured.err)
-        assert captured.out.startswith(f"{files['digit0']}: "), (model.key, captured.out)
+    for model in (*MODELS, READER):
+        status, out, err = _predict_here(
+            study_project,
+            monkeypatch,
+            capsys,
+            "--run",
+            "smoke",
+            "--model",
+            model.key,
+            str(files["digit0"]),
+        )
+        assert status == 0, (model.key, err)
+        assert out.startswith(f"{files['digit0']}: "), (model.key, out)
 
 
 @pytest.fixture
