@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -16,7 +17,15 @@ from digits_helpers.data import Dataset, Split
 from digits_helpers.evaluate import accuracy_interval, repeated_split_accuracies
 from digits_helpers.formatting import pct
 from digits_helpers.keras_config import KerasConfig
-from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SKLEARN_MLP, SVC
+from digits_helpers.registry import (
+    CNN,
+    KERAS_MLP,
+    MODELS,
+    READER,
+    SHIFTED_MLP,
+    SKLEARN_MLP,
+    SVC,
+)
 from digits_helpers.results import StageResult
 from digits_helpers.search import base_estimator, grid_from_params
 
@@ -394,3 +403,55 @@ def chosen_predictors(stages: Mapping[str, StageResult], *, seed: int) -> dict[s
         SVC.name: svc_fit_predict(beyond_stage.model(SVC.name)["details"]["best_params"]),
     }
     return {m.name: predictors[m.name] for m in MODELS}
+
+
+def decision_table(
+    spread: Mapping[str, Mapping[str, float]],
+    costs: Mapping[str, float],
+    strangers: Sequence[Mapping[str, float]],
+    reader: Mapping[str, float],
+) -> pd.DataFrame:
+    """What a team choosing a model needs side by side: accuracy, people, time.
+
+    Parameters
+    ----------
+    spread : Mapping
+        Model name -> repeated-split ``min`` and ``max`` accuracy (the comparison's).
+    costs : Mapping of str to float
+        Model name -> seconds to choose and train it (:func:`stage_costs`).
+    strangers : Sequence of Mapping
+        Chapter 6's rows for the study's models on real digits of strangers:
+        ``model``, ``accuracy``, ``answered``, ``answered_accuracy``, ``ms_per_digit``.
+    reader : Mapping
+        The reader's row: the same keys, and ``train_seconds``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, the reader last, indexed by model; as text: the accuracy range
+        over the repeated splits (the reader is not retrained on them: ``-``), the share
+        of strangers' digits read right, the share sent to a person (``?``), the share
+        wrong among those answered, the training seconds and milliseconds per digit.
+    """
+    rows = []
+    for row in [*strangers, {**reader, "model": READER.name}]:
+        name = row["model"]
+        over_splits = (
+            f"{pct(spread[name]['min'], 1)} to {pct(spread[name]['max'], 1)}"
+            if name in spread
+            else "-"
+        )
+        seconds = reader["train_seconds"] if name == READER.name else costs.get(name)
+        wrong = 1 - row["answered_accuracy"] if row["answered"] > 0 else float("nan")
+        rows.append(
+            {
+                "model": name,
+                "own writers, over the splits": over_splits,
+                "strangers read right": pct(row["accuracy"], 1),
+                "sent to a person (?)": pct(1 - row["answered"], 1),
+                "wrong among answered": "-" if math.isnan(wrong) else pct(wrong, 1),
+                "training (s)": "-" if seconds is None else f"{seconds:,.0f}",
+                "ms per digit": f"{row['ms_per_digit']:.2f}",
+            }
+        )
+    return pd.DataFrame(rows).set_index("model")

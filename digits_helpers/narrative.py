@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats
 
+from digits_helpers.evaluate import paired_t_test
 from digits_helpers.formatting import describe_params, pct, points
 from digits_helpers.registry import CNN, KERAS_MLP, MODELS, SHIFTED_MLP, SVC
 
@@ -156,8 +158,15 @@ def comparison_verdict(
     n_seeds: int,
     n_test: int,
     alpha: float = 0.05,
+    discordant: int | None = None,
+    sklearn_scores: Sequence[float] | None = None,
+    keras_scores: Sequence[float] | None = None,
 ) -> Verdict:
     """The verdict on the two MLPs, worded by what the two tests allow.
+
+    A difference neither test finds is "not shown", never "no difference": with few test
+    digits on which the two disagree, McNemar's test cannot find one however lopsided
+    they are, and the evidence says so.
 
     Parameters
     ----------
@@ -176,6 +185,13 @@ def comparison_verdict(
         Number of test digits in the default split.
     alpha : float, default=0.05
         Significance level of both tests.
+    discordant : int, optional
+        The test digits exactly one of the two MLPs got right (McNemar's test sees only
+        these); with it, the evidence says when they are too few for the test to find
+        any difference.
+    sklearn_scores, keras_scores : Sequence of float, optional
+        Their accuracies split by split; with them, the evidence counts the splits each
+        won.
 
     Returns
     -------
@@ -211,6 +227,18 @@ def comparison_verdict(
         f"{pct(sklearn_repeated['mean'])} (sd {pct(sklearn_repeated['std'])}) and the Keras MLP "
         f"{pct(keras_repeated['mean'])} (sd {pct(keras_repeated['std'])}); {test}."
     )
+    if sklearn_scores is not None and keras_scores is not None:
+        a, b = np.asarray(sklearn_scores), np.asarray(keras_scores)
+        repeated += (
+            f" The scikit-learn MLP scored higher on {int((a > b).sum())} of the {len(a)} "
+            f"splits, the Keras MLP on {int((b > a).sum())}."
+        )
+    if discordant is not None and 2 * 0.5**discordant >= alpha:
+        verdict += (
+            f" The two disagree on only {discordant} test digits: even if one MLP had won "
+            f"all of them, McNemar's test could not have gone below p = "
+            f"{2 * 0.5**discordant:.3f}, so this split has too little power to tell them apart."
+        )
     if on_split and across and leader == repeated_leader:
         answer = f"Yes: both tests favour the {leader} MLP."
         closing = (
@@ -234,10 +262,14 @@ def comparison_verdict(
         closing = "The evidence for it is modest."
     else:
         answer = (
-            "No: the two MLPs are equally accurate within what a test set of "
-            f"{n_test} digits can tell."
+            f"Not shown to differ: neither test finds a difference between the two MLPs at "
+            f"the {alpha:.2f} level, on {n_test} test digits and {n_seeds} repeated splits."
         )
-        closing = "The data do not let us crown a winner. Choose on cost and convenience."
+        closing = (
+            "Not finding a difference is not evidence that there is none: a smaller one may "
+            "be there, below what these digits can show. Choose on cost and convenience, or "
+            "test on more digits."
+        )
     return Verdict(answer, " ".join([single + ". " + verdict, repeated, closing]))
 
 
@@ -360,8 +392,10 @@ def interval_summary(table) -> str:
     return text
 
 
-def target_verdict(accuracies: Mapping[str, float], *, target: float) -> Verdict:
-    """Which of the MLPs reach the target on the common test split.
+def target_verdict(
+    accuracies: Mapping[str, float], *, target: float, n_test: int | None = None
+) -> Verdict:
+    """Which of the MLPs reach the target on the common test split, and how surely.
 
     Parameters
     ----------
@@ -370,27 +404,60 @@ def target_verdict(accuracies: Mapping[str, float], *, target: float) -> Verdict
         assumes two.
     target : float
         The accuracy an MLP must reach, a fraction.
+    n_test : int, optional
+        The number of test digits; with it, each accuracy gets its 95 % Wilson interval
+        and "reaches" is weighed against it.
 
     Returns
     -------
     Verdict
-        A short answer, then each model's accuracy and the target.
+        A short answer, then each model's accuracy (and interval) and the target.
     """
     reached = [name for name, accuracy in accuracies.items() if accuracy >= target]
-    if len(reached) == len(accuracies):
+    intervals = {}
+    if n_test:
+        for name, accuracy in accuracies.items():
+            right = round(accuracy * n_test)
+            ci = stats.binomtest(right, n_test).proportion_ci(0.95, method="wilson")
+            intervals[name] = (float(ci.low), float(ci.high))
+    unsure = [name for name in reached if name in intervals and intervals[name][0] < target]
+    if len(reached) == len(accuracies) and not unsure:
         answer = "Yes, with either library."
+    elif len(reached) == len(accuracies):
+        who = " and the ".join(unsure)
+        answer = (
+            f"Yes on this split, with either library, though not surely: the 95 % interval of "
+            f"the {who} reaches below the target, so another split could fall short."
+        )
     elif reached:
         answer = f"Only the {reached[0]} does on this split."
     else:
         answer = "Not on this split: neither MLP does."
-    scores = ", ".join(f"the {name} {pct(acc)}" for name, acc in accuracies.items())
+
+    def scored(name: str, accuracy: float) -> str:
+        if name not in intervals:
+            return f"the {name} scores {pct(accuracy)}"
+        low, high = intervals[name]
+        return f"the {name} scores {pct(accuracy)} (95 % interval {pct(low)} to {pct(high)})"
+
+    scores = ", ".join(scored(name, acc) for name, acc in accuracies.items())
     return Verdict(
         answer, f"On the common test split {scores}, against a target of {pct(target, 0)}."
     )
 
 
-def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> Verdict:
+def beyond_verdict(
+    spread: Mapping[str, Mapping[str, float]],
+    *,
+    scores: Mapping[str, Sequence[float]] | None = None,
+    test_fraction: float | None = None,
+    alpha: float = 0.05,
+) -> Verdict:
     """Whether a model other than an MLP did better on average over the repeated splits.
+
+    With the per-split ``scores``, the same standard of evidence as for the two MLPs: the
+    corrected paired t-test between the best other model and the best MLP decides "yes"
+    or "not shown", and the splits each won are counted.
 
     The MLPs are the two libraries' MLPs and, when it was run, the Keras MLP trained on
     shifted digits. A second sentence sets the shifted sweep beside the plain one; their
@@ -403,11 +470,18 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> Verdict:
         as :func:`~digits_helpers.evaluate.mean_and_spread` returns them; at least one
         MLP and one other model.
 
+    scores : Mapping of str to Sequence of float, optional
+        Model name -> its accuracy split by split (the comparison's ``accuracies``).
+    test_fraction : float, optional
+        The splits' test share (``test_size``), for the t-test's correction.
+    alpha : float, default=0.05
+        Significance level of the t-test.
+
     Returns
     -------
     Verdict
-        Yes or no with the gap, then the spread to weigh it against and the shifted
-        sweep beside the plain one.
+        Yes, not shown or no with the gap, then the test and the spread to weigh it
+        against, and the shifted sweep beside the plain one.
     """
     mlps = [m.name for m in MODELS if m.is_mlp and m.name in spread]
     best_mlp = max(mlps, key=lambda name: spread[name]["mean"])
@@ -425,15 +499,39 @@ def beyond_verdict(spread: Mapping[str, Mapping[str, float]]) -> Verdict:
             CNN.name: "a network that knows which pixels are neighbours",
             SVC.name: "a kernel method that compares whole images",
         }.get(best_other, f"the {best_other}")
-        answer = (
-            f"Yes: over the repeated splits the {best_other} averages {points(gap)} more than "
-            f"the best MLP (the {best_mlp})."
+        tested = scores is not None and test_fraction is not None
+        p_value = (
+            paired_t_test(scores[best_other], scores[best_mlp], test_fraction=test_fraction)
+            if tested
+            else float("nan")
         )
+        shown = tested and not math.isnan(p_value) and p_value < alpha
+        if shown or not tested:
+            answer = (
+                f"Yes: over the repeated splits the {best_other} averages {points(gap)} more "
+                f"than the best MLP (the {best_mlp})."
+            )
+        else:
+            answer = (
+                f"Not shown: over the repeated splits the {best_other} averages {points(gap)} "
+                f"more than the best MLP (the {best_mlp}), but the test does not confirm it."
+            )
         evidence = [
             f"That gap is to be set against the splits' standard deviations "
-            f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])}). For "
-            f"scanned forms, {reason} is the better starting point if it holds."
+            f"({pct(spread[best_other]['std'])} and {pct(spread[best_mlp]['std'])})."
         ]
+        if tested:
+            other, mlp = np.asarray(scores[best_other]), np.asarray(scores[best_mlp])
+            test_text = (
+                "the corrected paired t-test is undefined (the same gap on every split)"
+                if math.isnan(p_value)
+                else f"the corrected paired t-test gives p = {p_value:.3f}"
+            )
+            evidence.append(
+                f"The {best_other} scored higher on {int((other > mlp).sum())} of the "
+                f"{len(other)} splits; {test_text}."
+            )
+        evidence.append(f"For scanned forms, {reason} is the better starting point if it holds.")
     if SHIFTED_MLP.name in spread and KERAS_MLP.name in spread:
         unshifted, shifted = spread[KERAS_MLP.name], spread[SHIFTED_MLP.name]
         evidence.append(

@@ -42,8 +42,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("comparison", "05_comparison", reads=("sklearn", "keras", "beyond")),
     # Reads the models the earlier stages saved, and the comparison's choice of the best.
     Stage("reading", "06_reading_a_form", reads=("sklearn", "keras", "beyond", "comparison")),
-    # Trains the reader on real digits of many writers; compares it with chapter 6's models.
-    Stage("reader", "07_a_reader_for_other_hands", reads=("reading",)),
+    # Trains the reader on real digits of many writers; sets it beside the study's models.
+    Stage(
+        "reader",
+        "07_a_reader_for_other_hands",
+        reads=("sklearn", "keras", "beyond", "comparison", "reading"),
+    ),
 )
 STAGE_KEYS = tuple(stage.key for stage in STAGES)
 

@@ -580,6 +580,30 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def machine() -> dict[str, Any]:
+    """The machine the run is on, as the book names it beside every timing.
+
+    Returns
+    -------
+    dict
+        ``cpu`` (the processor's model name, from ``/proc/cpuinfo`` where there is one,
+        else :func:`platform.processor`), ``cores`` (logical CPUs) and ``system``.
+    """
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu or platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "system": f"{platform.system()} {platform.machine()}",
+    }
+
+
 def assemble(
     run_dir: Path | str, parameters: Mapping[str, Any], timings: Mapping[str, Any]
 ) -> dict:
@@ -599,7 +623,7 @@ def assemble(
     -------
     dict
         ``parameters``, ``dataset`` (the preprocessing stage's), a section per
-        later stage whose file exists, ``timings`` and ``versions``.
+        later stage whose file exists, ``timings``, ``machine`` and ``versions``.
 
     Raises
     ------
@@ -614,6 +638,7 @@ def assemble(
         if stage_path(run_dir, key).exists():
             document[key] = load_stage(run_dir, key)
     document["timings"] = dict(timings)
+    document["machine"] = machine()
     document["versions"] = package_versions()
     return document
 

@@ -29,6 +29,7 @@ from digits_helpers.registry import (
     CNN,
     KERAS_MLP,
     MODELS,
+    READER,
     READER_GOALS,
     SHIFTED_MLP,
     SKLEARN_MLP,
@@ -161,6 +162,8 @@ GLUED_IN_RESULTS |= {
     "reader_strips_exact": lambda r: r["reader"]["strips"]["exact"],
     "reader_answer": lambda r: narrative.plain(_reader_verdict(r).answer),
     "reader_evidence": lambda r: narrative.plain(_reader_verdict(r).evidence),
+    "reader_seconds_per_form": lambda r: r["reader"]["strips"]["seconds_per_strip"],
+    "machine": lambda r: f"{r['machine']['cpu']}, {r['machine']['cores']} cores",
 }
 # The verdicts glued into the conclusions, as the run's numbers imply them.
 MLP_ACCURACY = {
@@ -171,8 +174,13 @@ VERDICTS = {
     "target": lambda r: narrative.target_verdict(
         {name: get(r) for name, get in MLP_ACCURACY.items()},
         target=r["parameters"]["target_accuracy"],
+        n_test=r["dataset"]["n_test"],
     ),
-    "beyond": lambda r: narrative.beyond_verdict(r["comparison"]["spread"]),
+    "beyond": lambda r: narrative.beyond_verdict(
+        r["comparison"]["spread"],
+        scores=r["comparison"]["accuracies"],
+        test_fraction=r["parameters"]["test_size"],
+    ),
     "mlp": lambda r: narrative.comparison_verdict(
         sklearn_accuracy=r["sklearn"]["test_accuracy"],
         keras_accuracy=r["keras"]["best"]["test_accuracy"],
@@ -182,6 +190,9 @@ VERDICTS = {
         paired_p=r["comparison"]["paired_t_p"],
         n_seeds=len(r["comparison"]["repeat_seeds"]),
         n_test=r["dataset"]["n_test"],
+        discordant=sum(r["comparison"]["mcnemar"].values()),
+        sklearn_scores=r["comparison"]["accuracies"][SKLEARN_MLP.name],
+        keras_scores=r["comparison"]["accuracies"][KERAS_MLP.name],
     ),
 }
 GLUED_IN_RESULTS |= {
@@ -397,3 +408,15 @@ def test_each_book_shows_the_numbers_of_its_own_run(smoke_book, seed7_book):
         accuracies[run] = [text for text in glued if text.endswith("%")]
         assert accuracies[run], "the introduction shows no glued accuracy"
     assert accuracies["smoke"] != accuracies["seed7"]
+
+
+@pytest.mark.browser
+def test_the_conclusions_give_the_decision_table_the_limitations_and_the_next_steps(rendered):
+    _, _, visits, _ = rendered
+    text = visits["conclusions"].text
+    for heading in ("The choice, side by side", "Limitations", "Next steps"):
+        assert heading in text
+    for column in ("strangers read right", "sent to a person (?)", "ms per digit"):
+        assert column in text
+    for model in (*MODELS, READER):
+        assert model.name in text

@@ -59,6 +59,7 @@ def test_results_json_has_every_section(profile_run):
         "reader",
         "models",
         "timings",
+        "machine",
         "versions",
     }
 

@@ -71,3 +71,39 @@ def test_stage_predictions_and_costs_read_every_model_in_registry_order(tmp_path
     assert list(compare.stage_predictions(stages)) == ["Keras MLP", "CNN", "RBF SVC"]
     assert compare.stage_predictions(stages)["CNN"].tolist() == [3]
     assert compare.stage_costs(stages) == {"Keras MLP": 1.0, "CNN": 5.0, "RBF SVC": 0.5}
+
+
+def test_the_decision_table_sets_every_model_beside_the_reader():
+    spread = {"CNN": {"min": 0.975, "max": 0.99}, "RBF SVC": {"min": 0.98, "max": 0.991}}
+    strangers = [
+        {
+            "model": "CNN",
+            "accuracy": 0.79,
+            "answered": 0.8,
+            "answered_accuracy": 0.874,
+            "ms_per_digit": 0.05,
+        },
+        {
+            "model": "RBF SVC",
+            "accuracy": 0.7,
+            "answered": 0.0,
+            "answered_accuracy": float("nan"),
+            "ms_per_digit": 0.4,
+        },
+    ]
+    reader = {
+        "accuracy": 0.983,
+        "answered": 0.96,
+        "answered_accuracy": 0.996,
+        "ms_per_digit": 0.02,
+        "train_seconds": 101.4,
+    }
+    table = compare.decision_table(spread, {"CNN": 30.0, "RBF SVC": 2.0}, strangers, reader)
+    assert list(table.index) == ["CNN", "RBF SVC", "Reader"]
+    cnn, svc, read = (table.loc[name] for name in table.index)
+    assert cnn["own writers, over the splits"] == "97.5% to 99.0%"
+    assert (cnn["strangers read right"], cnn["sent to a person (?)"]) == ("79.0%", "20.0%")
+    assert cnn["wrong among answered"] == "12.6%" and cnn["training (s)"] == "30"
+    assert svc["wrong among answered"] == "-"  # it answered nothing
+    assert read["own writers, over the splits"] == "-" and read["training (s)"] == "101"
+    assert read["ms per digit"] == "0.02"

@@ -29,11 +29,45 @@ def test_pct_writes_percentages_as_the_pages_glue_them():
     assert pct(0.96, 0) == "96%"
 
 
-def test_comparison_says_not_significant_when_p_is_large():
+def test_comparison_says_not_shown_to_differ_when_p_is_large():
     verdict = _conclusion(0.6)
-    assert verdict.answer.startswith("No: the two MLPs are equally accurate")
-    assert "360 digits" in verdict.answer
-    assert "**not significant**" in verdict.evidence and "crown a winner" in verdict.evidence
+    assert verdict.answer.startswith("Not shown to differ: neither test finds a difference")
+    assert "360 test digits and 5 repeated splits" in verdict.answer
+    assert "equally accurate" not in str(verdict)
+    assert "**not significant**" in verdict.evidence
+    assert "not evidence that there is none" in verdict.evidence
+
+
+def test_comparison_says_when_too_few_discordant_digits_leave_mcnemar_powerless():
+    weak = narrative.comparison_verdict(
+        sklearn_accuracy=0.9833,
+        keras_accuracy=0.9694,
+        mcnemar_p=0.0625,
+        sklearn_repeated=SPREAD,
+        keras_repeated=SPREAD,
+        paired_p=0.2,
+        n_seeds=5,
+        n_test=360,
+        discordant=5,
+        sklearn_scores=[0.98, 0.97, 0.99, 0.98, 0.97],
+        keras_scores=[0.97, 0.96, 0.98, 0.95, 0.96],
+    )
+    assert weak.answer.startswith("Not shown to differ")
+    assert "disagree on only 5 test digits" in weak.evidence
+    assert "could not have gone below p = 0.062" in weak.evidence
+    assert "scored higher on 5 of the 5 splits, the Keras MLP on 0" in weak.evidence
+    plenty = narrative.comparison_verdict(
+        sklearn_accuracy=0.98,
+        keras_accuracy=0.97,
+        mcnemar_p=0.3,
+        sklearn_repeated=SPREAD,
+        keras_repeated=SPREAD,
+        paired_p=0.2,
+        n_seeds=5,
+        n_test=360,
+        discordant=12,
+    )
+    assert "too little power" not in plenty.evidence
 
 
 def test_comparison_names_the_leader_when_both_tests_agree():
@@ -55,7 +89,7 @@ def test_comparison_says_perhaps_when_only_the_repeated_splits_are_significant()
 
 def test_comparison_handles_an_undefined_t_test():
     verdict = _conclusion(0.6, paired_p=float("nan"))
-    assert "undefined" in verdict.evidence and verdict.answer.startswith("No:")
+    assert "undefined" in verdict.evidence and verdict.answer.startswith("Not shown to differ")
 
 
 def test_a_verdict_reads_as_its_answer_then_its_evidence():
@@ -111,6 +145,18 @@ def test_target_verdict_when_both_reach_it():
     assert verdict.evidence.endswith("against a target of 96%.")
 
 
+def test_target_verdict_weighs_reaching_the_target_against_the_interval():
+    # 349 and 356 right of 360: the first interval reaches below 96 %, the second does not
+    unsure = narrative.target_verdict(
+        {"sklearn MLP": 356 / 360, "Keras MLP": 349 / 360}, target=0.96, n_test=360
+    )
+    assert unsure.answer.startswith("Yes on this split, with either library, though not surely")
+    assert "the Keras MLP reaches below the target" in unsure.answer
+    assert "Keras MLP scores 96.94% (95 % interval 94.6" in unsure.evidence
+    sure = narrative.target_verdict({"a": 0.995, "b": 0.99}, target=0.96, n_test=2000)
+    assert sure.answer == "Yes, with either library."
+
+
 def test_beyond_verdict_follows_the_repeated_split_means():
     spread = {
         name: {"mean": mean, "std": 0.01}
@@ -129,6 +175,26 @@ def test_beyond_verdict_follows_the_repeated_split_means():
     assert "kernel method" in narrative.beyond_verdict(spread).evidence
     spread["CNN"]["mean"] = spread["RBF SVC"]["mean"] = 0.9
     assert narrative.beyond_verdict(spread).answer.startswith("No:")
+
+
+def test_beyond_verdict_holds_every_model_to_the_same_test():
+    spread = {
+        "sklearn MLP": {"mean": 0.973, "std": 0.006},
+        "Keras MLP": {"mean": 0.96, "std": 0.01},
+        "CNN": {"mean": 0.985, "std": 0.004},
+    }
+    close = {
+        "sklearn MLP": [0.97, 0.98, 0.97, 0.968, 0.977],
+        "Keras MLP": [0.95, 0.96, 0.97, 0.96, 0.96],
+        "CNN": [0.98, 0.975, 0.99, 0.99, 0.99],
+    }
+    verdict = narrative.beyond_verdict(spread, scores=close, test_fraction=0.2)
+    assert verdict.answer.startswith("Not shown: over the repeated splits the CNN averages")
+    assert "scored higher on 4 of the 5 splits" in verdict.evidence
+    assert "corrected paired t-test gives p = " in verdict.evidence
+    clear = {**close, "CNN": [s + 0.03 for s in close["sklearn MLP"][:4]] + [0.999]}
+    shown = narrative.beyond_verdict(spread, scores=clear, test_fraction=0.2)
+    assert shown.answer.startswith("Yes: over the repeated splits the CNN")
 
 
 def test_beyond_verdict_counts_the_shifted_mlp_as_an_mlp():

@@ -118,9 +118,9 @@ def test_answers_count_unreadable_files_as_wrong_and_unanswered():
 def test_the_strangers_table_has_a_row_per_model_and_formats_as_percentages():
     loaded = _Fixed(np.array([[0.9, 0.1], [0.7, 0.3]]), {"dataset": "digits"})
     table = other_hands.strangers_table([loaded], _read([0, 1]), threshold=0.8)
-    assert table.to_dict("records") == [
-        {"model": SVC.name, "accuracy": 0.5, "answered": 0.5, "answered_accuracy": 1.0}
-    ]
+    (row,) = table.to_dict("records")
+    assert row.pop("ms_per_digit") > 0
+    assert row == {"model": SVC.name, "accuracy": 0.5, "answered": 0.5, "answered_accuracy": 1.0}
     shown = other_hands.format_strangers(table)
     assert shown.loc[SVC.name].tolist() == ["50.0%", "50.0%", "100.0%"]
 
@@ -172,6 +172,7 @@ def test_the_strip_summary_counts_shares_and_keeps_misses_first():
             "touching": [False, True, True],
             "thin": [False, False, True],
             "broken": [False, False, False],
+            "seconds": [0.1, 0.3, 0.2],
         }
     )
     summary = other_hands.strip_summary(table, examples=2)
@@ -179,6 +180,7 @@ def test_the_strip_summary_counts_shares_and_keeps_misses_first():
     assert summary["exact"] == pytest.approx(1 / 3)
     assert summary["segmented"] == pytest.approx(2 / 3)
     assert summary["exact_touching"] == 0.0
+    assert summary["seconds_per_strip"] == pytest.approx(0.2)
     assert np.isnan(summary["exact_broken"])
     assert summary["examples"] == [
         {"truth": "67890", "read": "6?890"},
