@@ -405,7 +405,7 @@ def target_verdict(
     target : float
         The accuracy an MLP must reach, a fraction.
     n_test : int, optional
-        The number of test digits; with it, each accuracy gets its 95 % Wilson interval
+        The number of test digits; with it, each accuracy gets its 95% Wilson interval
         and "reaches" is weighed against it.
 
     Returns
@@ -426,7 +426,7 @@ def target_verdict(
     elif len(reached) == len(accuracies):
         who = " and the ".join(unsure)
         answer = (
-            f"Yes on this split, with either library, though not surely: the 95 % interval of "
+            f"Yes on this split, with either library, though not surely: the 95% interval of "
             f"the {who} reaches below the target, so another split could fall short."
         )
     elif reached:
@@ -438,7 +438,7 @@ def target_verdict(
         if name not in intervals:
             return f"the {name} scores {pct(accuracy)}"
         low, high = intervals[name]
-        return f"the {name} scores {pct(accuracy)} (95 % interval {pct(low)} to {pct(high)})"
+        return f"the {name} scores {pct(accuracy)} (95% interval {pct(low)} to {pct(high)})"
 
     scores = ", ".join(scored(name, acc) for name, acc in accuracies.items())
     return Verdict(

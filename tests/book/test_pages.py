@@ -420,3 +420,11 @@ def test_the_conclusions_give_the_decision_table_the_limitations_and_the_next_st
         assert column in text
     for model in (*MODELS, READER):
         assert model.name in text
+
+
+@pytest.mark.browser
+@every_page
+def test_percentages_are_written_one_way(rendered, page):
+    """98.33%, never 98.33 %: one number format through the book."""
+    _, _, visits, _ = rendered
+    assert re.findall(r"\d %", visits[page].text) == []

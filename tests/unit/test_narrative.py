@@ -152,7 +152,7 @@ def test_target_verdict_weighs_reaching_the_target_against_the_interval():
     )
     assert unsure.answer.startswith("Yes on this split, with either library, though not surely")
     assert "the Keras MLP reaches below the target" in unsure.answer
-    assert "Keras MLP scores 96.94% (95 % interval 94.6" in unsure.evidence
+    assert "Keras MLP scores 96.94% (95% interval 94.6" in unsure.evidence
     sure = narrative.target_verdict({"a": 0.995, "b": 0.99}, target=0.96, n_test=2000)
     assert sure.answer == "Yes, with either library."
 
