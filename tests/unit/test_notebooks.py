@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import nbformat
 import pytest
@@ -108,3 +109,40 @@ def test_hidden_cells_leave_no_stray_output(path):
     cells = nbformat.read(path, as_version=4).cells
     hidden = [c for c in cells if "remove-cell" in c.metadata.get("tags", [])]
     assert not [o for c in hidden for o in c.outputs if o.output_type == "execute_result"]
+
+
+# {glue:text}`key` or {glue:text}`key:.2%` in a chapter's prose
+_GLUE_ROLE = re.compile(r"\{glue:text\}`(?P<key>\w+)(?::[^`]*)?`")
+
+
+def _glued_keys(source: str) -> set[str]:
+    """Keys a code cell glues: glue("key", ...), glue(f"{x}_key", ...) as a pattern, and
+    glue(name, ...) in a loop over a tuple of keys."""
+    keys = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple | ast.List):
+            names = [e.value for e in node.iter.elts if isinstance(e, ast.Constant)]
+            if any("glue(" in ast.unparse(statement) for statement in node.body):
+                keys |= {str(name) for name in names}
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant):
+                keys.add(first.value)
+            elif isinstance(first, ast.JoinedStr):
+                keys.add(
+                    "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in first.values)
+                )
+    return keys
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_number_a_chapter_shows_is_glued_by_the_chapter(path):
+    """A key the prose shows but the code never glues fails the strict build, late."""
+    cells = nbformat.read(path, as_version=4).cells
+    shown = {
+        m["key"] for c in cells if c.cell_type == "markdown" for m in _GLUE_ROLE.finditer(c.source)
+    }
+    glued = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
+    patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
+    missing = {k for k in shown - glued if not any(p.match(k) for p in patterns)}
+    assert missing == set()
