@@ -15,7 +15,7 @@ import math
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from digits_helpers import cli
@@ -25,6 +25,7 @@ from digits_helpers.params import (
     SCHEMA,
     ParameterError,
     check_notebook_parameters,
+    load_profile,
 )
 from digits_helpers.registry import CNN_AUGMENTATIONS
 from digits_helpers.registry import SEARCH_STRATEGIES as STRATEGIES
@@ -126,9 +127,14 @@ def command_line(*args: str) -> tuple[int, str]:
 
 
 def notebook_verdict(values: dict) -> str | None:
-    """What a notebook's own check says: None, or its one-line ParameterError."""
+    """What a notebook's own check says: None, or its one-line ParameterError.
+
+    A notebook's namespace holds every parameter its cell declares, the given ones over
+    the defaults: ``data_dir`` never comes without ``dataset``. The defaults here are the
+    profile ``digits-book run`` starts from.
+    """
     try:
-        check_notebook_parameters(values)
+        check_notebook_parameters({**load_profile("quick"), **values})
     except ParameterError as exc:
         return str(exc)
     return None
@@ -149,6 +155,7 @@ def project_dir(tmp_path, monkeypatch):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=parameter_sets())
+@example(case=({"beyond_target": 1.0, "target_accuracy": 1.0, "data_dir": "0"}, None))
 def test_command_line_and_notebook_agree_on_every_parameter_set(project_dir, case):
     values, expected = case
     encoded = {name: as_yaml(value) for name, value in values.items()}
