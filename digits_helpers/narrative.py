@@ -654,3 +654,51 @@ def reader_verdict(
         "of the same digits."
     )
     return Verdict(answer, evidence)
+
+
+def library_paths_summary(table, *, machine: str) -> str:
+    """What this project's training paths save against the plain libraries, in one paragraph.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`digits_helpers.library_costs.plain_beside_ours`'s table, indexed by model.
+    machine : str
+        The processor and its cores, as the book names the machine.
+
+    Returns
+    -------
+    str
+        Markdown: for each library MLP, the seconds of one training by the plain
+        library and by this project's path, how much faster, and how many test digits
+        the two trained models label alike.
+    """
+    sentences = []
+    for name, row in table.iterrows():
+        plain_s, ours_s = row["training s, plain"], row["training s, this project"]
+        alike, n = int(row["test predictions alike"]), int(row["test digits"])
+        same = (
+            f"the two labelled all {n:,} test digits alike"
+            if alike == n
+            else f"the two labelled {alike:,} of the {n:,} test digits alike"
+        )
+        sentences.append(
+            f"the {name}'s chosen settings took {plain_s:,.1f} s with `{row['plain training']}`"
+            f" and {ours_s:,.1f} s on this project's path ({plain_s / ours_s:,.1f} times"
+            f" faster), and {same}"
+        )
+    keras = table.loc[KERAS_MLP.name]
+    reading = (
+        f" To read the {int(keras['test digits']):,} test digits, the Keras MLP's"
+        f" `{keras['plain reading']}` took {keras['reading ms per digit, plain']:.3f} ms per"
+        f" digit and one call of the model {keras['reading ms per digit, this project']:.3f} ms,"
+        " which is how this project and `predict` read."
+    )
+    return (
+        "Trained once more on the common split, "
+        + "; ".join(sentences)
+        + f". One measurement of each, one after the other, on {machine}: the ratios are"
+        " what carries to another machine, not the seconds. The scikit-learn loop repeats"
+        " the library's arithmetic exactly; the compiled Keras loop draws its own shuffles"
+        " from the seed, so its network differs slightly from `fit`'s." + reading
+    )

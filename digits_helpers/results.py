@@ -439,6 +439,10 @@ class ComparisonResult(StageResult):
         :func:`~digits_helpers.compare.accuracy_table`'s rows: ``model``,
         ``accuracy``, ``ci_low``, ``ci_high`` (fractions), ``errors`` and
         ``seconds``.
+    library_paths : list of dict
+        :func:`~digits_helpers.library_costs.plain_beside_ours`'s rows: each library
+        MLP's chosen settings trained and read by the plain library and by this
+        project's path (seconds, milliseconds per digit, test digits labelled alike).
     """
 
     stage: ClassVar[str] = "comparison"
@@ -449,6 +453,7 @@ class ComparisonResult(StageResult):
     mcnemar: dict
     paired_t_p: float
     default_split: list
+    library_paths: list
 
 
 @dataclass

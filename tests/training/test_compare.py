@@ -107,3 +107,33 @@ def test_the_decision_table_sets_every_model_beside_the_reader():
     assert svc["wrong among answered"] == "-"  # it answered nothing
     assert read["own writers, over the splits"] == "-" and read["training (s)"] == "101"
     assert read["ms per digit"] == "0.02"
+
+
+def test_plain_libraries_and_this_projects_paths_are_timed_on_the_same_digits(split):
+    import pandas as pd
+
+    from digits_helpers import library_costs
+
+    sklearn_row = library_costs.sklearn_side_by_side(
+        split,
+        {"hidden_layer_sizes": [32], "alpha": 0.01, "learning_rate_init": 0.01},
+        max_iter=30,
+        seed=0,
+    )
+    # The lean loop repeats scikit-learn's arithmetic: every test digit labelled alike.
+    assert sklearn_row["test predictions alike"] == sklearn_row["test digits"] == len(split.y_test)
+    assert sklearn_row["training s, plain"] > 0 and sklearn_row["training s, this project"] > 0
+    keras_row = library_costs.keras_side_by_side(
+        split,
+        {"validation_split": 0.2, "learning_rate": 0.01, "batch_size": 64, "epochs": 3},
+        hidden_units=(32,),
+        seed=0,
+    )
+    # Different shuffles: most, not necessarily all, test digits alike.
+    assert 0.8 * len(split.y_test) <= keras_row["test predictions alike"] <= len(split.y_test)
+    shown = library_costs.format_side_by_side(
+        pd.DataFrame([sklearn_row, keras_row]).set_index("model")
+    )
+    n = len(split.y_test)
+    assert shown.loc["sklearn MLP", "test predictions alike"] == f"{n:,} of {n:,}"
+    assert list(shown.index) == ["sklearn MLP", "Keras MLP"]

@@ -27,7 +27,7 @@ LAYERS = (
     | {"segment", "scan", "mnist_files", "mnist_package", "project"},
     {"data", "results", "keras_config", "plots", "plotly_offline", "augment", "artifacts"},
     {"keras_mlp", "keras_sweep", "search", "beyond", "evaluate"},
-    {"compare", "narrative", "predict", "reading", "other_hands", "reader"},
+    {"compare", "library_costs", "narrative", "predict", "reading", "other_hands", "reader"},
     {"params", "kernel", "parameter_page", "pipeline", "book", "publish", "cli", "__main__"},
 )
 

@@ -313,3 +313,48 @@ def test_the_reader_verdict_gives_every_figure_with_its_goal_and_the_study_besid
     assert "98.5% digits read right (goal 98.0%)" in evidence
     assert "92.0% five-digit strips read exactly (goal 90.0%)" in evidence
     assert "the CNN, reads 79.0%" in evidence
+
+
+def _paths(alike_sklearn: int, alike_keras: int):
+    import pandas as pd
+
+    row = {
+        "reading ms per digit, plain": 0.9,
+        "reading ms per digit, this project": 0.02,
+        "test digits": 360,
+    }
+    return pd.DataFrame(
+        [
+            {
+                **row,
+                "model": "sklearn MLP",
+                "plain training": "MLPClassifier.fit",
+                "plain reading": "MLPClassifier.predict (the same)",
+                "training s, plain": 12.0,
+                "training s, this project": 3.0,
+                "test predictions alike": alike_sklearn,
+            },
+            {
+                **row,
+                "model": "Keras MLP",
+                "plain training": "Model.fit",
+                "plain reading": "Model.predict",
+                "training s, plain": 20.0,
+                "training s, this project": 2.0,
+                "test predictions alike": alike_keras,
+            },
+        ]
+    ).set_index("model")
+
+
+def test_the_library_paths_summary_gives_each_mlp_both_times_and_the_ratio():
+    text = narrative.library_paths_summary(_paths(360, 352), machine="CPU X, 2 cores")
+    assert "took 12.0 s with `MLPClassifier.fit` and 3.0 s" in text and "4.0 times" in text
+    assert "took 20.0 s with `Model.fit` and 2.0 s" in text and "10.0 times" in text
+    assert "all 360 test digits alike" in text and "352 of the 360 test digits alike" in text
+    assert "CPU X, 2 cores" in text and "0.900 ms per digit" in text
+
+
+def test_the_library_paths_summary_does_not_claim_agreement_it_did_not_see():
+    text = narrative.library_paths_summary(_paths(359, 360), machine="CPU X, 2 cores")
+    assert "359 of the 360" in text and "all 360 test digits alike" in text
