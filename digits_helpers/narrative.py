@@ -656,6 +656,24 @@ def reader_verdict(
     return Verdict(answer, evidence)
 
 
+def alike_test_digits(row: Mapping) -> str:
+    """How many test digits two trainings of one model label alike, as prose.
+
+    Parameters
+    ----------
+    row : Mapping
+        A row of :func:`digits_helpers.library_costs.plain_beside_ours`'s table:
+        ``test predictions alike`` and ``test digits``.
+
+    Returns
+    -------
+    str
+        ``"all 360 test digits"`` or ``"357 of the 360 test digits"``.
+    """
+    alike, n = int(row["test predictions alike"]), int(row["test digits"])
+    return f"all {n:,} test digits" if alike == n else f"{alike:,} of the {n:,} test digits"
+
+
 def library_paths_summary(table, *, machine: str) -> str:
     """What this project's training paths save against the plain libraries, in one paragraph.
 
@@ -676,12 +694,7 @@ def library_paths_summary(table, *, machine: str) -> str:
     sentences = []
     for name, row in table.iterrows():
         plain_s, ours_s = row["training s, plain"], row["training s, this project"]
-        alike, n = int(row["test predictions alike"]), int(row["test digits"])
-        same = (
-            f"the two labelled all {n:,} test digits alike"
-            if alike == n
-            else f"the two labelled {alike:,} of the {n:,} test digits alike"
-        )
+        same = "the two labelled " + alike_test_digits(row) + " alike"
         sentences.append(
             f"the {name}'s chosen settings took {plain_s:,.1f} s with `{row['plain training']}`"
             f" and {ours_s:,.1f} s on this project's path ({plain_s / ours_s:,.1f} times"
@@ -698,7 +711,8 @@ def library_paths_summary(table, *, machine: str) -> str:
         "Trained once more on the common split, "
         + "; ".join(sentences)
         + f". One measurement of each, one after the other, on {machine}: the ratios are"
-        " what carries to another machine, not the seconds. The scikit-learn loop repeats"
-        " the library's arithmetic exactly; the compiled Keras loop draws its own shuffles"
-        " from the seed, so its network differs slightly from `fit`'s." + reading
+        " what carries to another machine, not the seconds. Both scikit-learn fits run on"
+        " one BLAS thread, as the search's workers do, and the lean loop repeats the"
+        " library's arithmetic; the compiled Keras loop draws its own shuffles from the"
+        " seed, so its network differs slightly from `fit`'s." + reading
     )
