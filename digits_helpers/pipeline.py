@@ -36,7 +36,7 @@ from traitlets import default
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
-from digits_helpers import artifacts, progress, results
+from digits_helpers import artifacts, files, progress, results
 from digits_helpers.artifacts import MODELS_DIR
 from digits_helpers.kernel import KERNEL_NAME, ProjectKernelSpecManager
 from digits_helpers.mnist_files import find_mnist_files
@@ -229,7 +229,7 @@ def real_digits_digest(root: Path) -> str:
         A hex digest, or ``""``.
     """
     provenance = root / DEFAULT_DEST / PROVENANCE_NAME
-    return _file_sha256(provenance) if provenance.is_file() else ""
+    return files.sha256(provenance) if provenance.is_file() else ""
 
 
 def step_key(
@@ -597,7 +597,7 @@ def verify_cache_entry(cached: Path, step: Stage) -> str | None:
         if not _is_entry_path(filename):
             return f"meta.json names a file outside the entry: {filename!r}"
         try:
-            actual = _file_sha256(cached / filename)
+            actual = files.sha256(cached / filename)
         except OSError as exc:
             return f"{filename}: {exc.strerror or exc}"
         if actual != expected:
@@ -643,10 +643,6 @@ def stage_files(step: Stage, folder: Path) -> list[str]:
     return names
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def prune_cache(cache: Path, *, keep: int | None = None, protect: Iterable[str] = ()) -> list[Path]:
     """Remove cache entries beyond the ``keep`` most recently used; never ``protect``'s.
 
@@ -685,7 +681,7 @@ def _store_in_cache(cached: Path, step: Stage, staging: Path, seconds: float) ->
     for filename in stage_files(step, staging):
         (tmp / filename).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(staging / filename, tmp / filename)
-        digests[filename] = _file_sha256(tmp / filename)
+        digests[filename] = files.sha256(tmp / filename)
     (tmp / "meta.json").write_text(json.dumps({"seconds": seconds, "sha256": digests}))
     shutil.rmtree(cached, ignore_errors=True)
     try:
@@ -711,9 +707,7 @@ def _publish(staging: Path, target: Path) -> None:
 
 
 def _write_latest(runs: Path, name: str) -> None:
-    tmp = runs / f".{LATEST_FILE}.tmp-{os.getpid()}"
-    tmp.write_text(name + "\n")
-    os.replace(tmp, runs / LATEST_FILE)
+    files.write_text(runs / LATEST_FILE, name + "\n")
 
 
 def _pid_alive(pid: int) -> bool:

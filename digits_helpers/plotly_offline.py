@@ -49,9 +49,7 @@ from __future__ import annotations
 import filecmp
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from importlib.resources import as_file, files
@@ -61,6 +59,8 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io.base_renderers import MimetypeRenderer
+
+from digits_helpers.files import replacing
 
 __all__ = [
     "PLOTLY_JS_NAME",
@@ -212,13 +212,6 @@ def copy_plotly_js(static_dir: Path) -> Path:
     target = static_dir / PLOTLY_JS_NAME
     if target.is_file() and filecmp.cmp(source, target, shallow=False):
         return target
-    fd, tmp = tempfile.mkstemp(dir=static_dir, prefix=".plotly-", suffix=".js.tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the file is served to browsers
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(target, mode=0o644) as temporary:  # served to browsers
+        shutil.copyfile(source, temporary)
     return target

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from importlib import metadata
@@ -22,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from digits_helpers import files
 from digits_helpers.registry import KERAS_MLP, SKLEARN_MLP, STAGE_KEYS, Model, stage
 from digits_helpers.values import jsonable
 
@@ -55,18 +55,7 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     Path
         ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(jsonable(data), handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return files.write_text(path, json.dumps(jsonable(data), indent=2) + "\n")
 
 
 def stage_path(run_dir: Path | str, key: str) -> Path:

@@ -18,6 +18,7 @@ from PIL import Image
 from study import copy_sources, digits_book
 
 from digits_helpers import artifacts, cli, reading, scan
+from digits_helpers.files import sha256
 from digits_helpers.registry import MODELS, READER
 
 # The bar: files read as the digit in memory is, over every condition.
@@ -37,7 +38,7 @@ def test_every_model_is_saved_with_a_card_and_the_best_is_named(smoke_results, r
     for model in MODELS:
         card = artifacts.read_card(run_dir, model)
         assert card["repeated_split"] == spread[model.name]
-        assert card["sha256"] == artifacts.file_sha256(run_dir / models["saved"][model.key]["path"])
+        assert card["sha256"] == sha256(run_dir / models["saved"][model.key]["path"])
         assert card["test_accuracy"] > 0.9, model.name
 
 
@@ -46,7 +47,7 @@ def test_the_reader_is_saved_with_the_threshold_chosen_on_validation(smoke_resul
     card = artifacts.read_card(run_dir, READER)
     assert card["threshold"] == saved["threshold"] == smoke_results["reader"]["threshold"]
     assert card["temperature"] == smoke_results["reader"]["temperature"]
-    assert card["sha256"] == artifacts.file_sha256(run_dir / saved["path"])
+    assert card["sha256"] == sha256(run_dir / saved["path"])
     assert card["dataset"] == "digits" and card["trained_on"]["n_mnist"] > 5000
     held_out = smoke_results["reader"]["held_out"]  # an unreadable file counts as wrong there
     assert abs(card["test_accuracy"] - held_out["accuracy"]) <= held_out["unreadable"] / 1996

@@ -10,7 +10,7 @@ import skops.io
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
 
-from digits_helpers import artifacts, search
+from digits_helpers import artifacts, files, search
 from digits_helpers.registry import SKLEARN_MLP
 from digits_helpers.registry import SVC as SVC_MODEL
 
@@ -41,7 +41,7 @@ def test_the_card_says_what_the_model_is(saved, split, mlp):
     assert card["split"] == split.identity() and card["n_classes"] == 10
     assert card["test_accuracy"] == float((mlp.predict(split.X_test) == split.y_test).mean())
     assert card["parameters"] == {"alpha": 0.0001} and card["repeated_split"] is None
-    assert card["sha256"] == artifacts.file_sha256(saved / "models" / "sklearn" / "model.skops")
+    assert card["sha256"] == files.sha256(saved / "models" / "sklearn" / "model.skops")
     assert {"scikit-learn", "numpy", "python"} <= set(card["versions"])
     assert "optdigits" in card["preprocessing"]
     assert sorted(p.name for p in (saved / "models" / "sklearn").iterdir()) == [
@@ -96,7 +96,7 @@ def test_a_file_holding_an_untrusted_type_is_refused(saved):
     folder = saved / "models" / "sklearn"
     skops.io.dump({"payload": artifacts.LoadedModel}, folder / "model.skops")
     card = json.loads((folder / "model.json").read_text())
-    card["sha256"] = artifacts.file_sha256(folder / "model.skops")
+    card["sha256"] = files.sha256(folder / "model.skops")
     (folder / "model.json").write_text(json.dumps(card))
     with pytest.raises(artifacts.ModelRefused, match="cannot be loaded safely"):
         artifacts.load_model(saved, SKLEARN_MLP)

@@ -19,6 +19,7 @@ LAYERS = (
         "formatting",
         "values",
         "tf_runtime",
+        "files",
         "lean_mlp",
         "ipkernel",
         "progress",
