@@ -9,8 +9,9 @@ draws it on its own standard error (:class:`Watcher`):
   :func:`joblib_fits`); it writes only when the environment variable :data:`ENV` names
   the file, which ``digits-book run`` sets for its kernels. Run by plain papermill or in
   JupyterLab, a notebook reports nothing.
-- on a terminal the line is redrawn in place (``fits 12/24 [#####.....]``); in a log
-  (standard error not a terminal) a line is written at each quarter of the work.
+- on a terminal the line is redrawn in place (``fits 12/24 [#####.....] 00:30<00:30``,
+  tqdm's meter: the count, the bar, the time spent and the time left); in a log (standard
+  error not a terminal) a line is written at each quarter of the work.
 
 The counts are of work finished in the kernel's view, whichever scheduler ran it: joblib
 (and through it Dask) calls back in the kernel when a batch of fits ends, and
@@ -24,12 +25,20 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from tqdm import tqdm
+
+from digits_helpers import files
+
 ENV = "DIGITS_BOOK_PROGRESS"
 BAR_WIDTH = 20
+# tqdm's meter, narrowed to what a line of `digits-book run` needs: the count, a bar of
+# BAR_WIDTH characters ("." to do, "#" done), the time spent and the time left.
+METER = "{desc} {n_fmt}/{total_fmt} [{bar:" + str(BAR_WIDTH) + "}] {elapsed}<{remaining}"
 POLL_SECONDS = 0.25
 LOG_STEPS = 4  # a line at each quarter of the work when standard error is a log
 
@@ -53,10 +62,8 @@ def report(label: str, done: int, total: int) -> None:
     path = os.environ.get(ENV)
     if not path:
         return
-    partial = f"{path}.{os.getpid()}.tmp"
     with contextlib.suppress(OSError):  # progress is never worth failing a notebook
-        Path(partial).write_text(json.dumps({"label": label, "done": done, "total": total}))
-        os.replace(partial, path)
+        files.write_text(path, json.dumps({"label": label, "done": done, "total": total}))
 
 
 def counting(label: str, total: int) -> Callable[[int], None]:
@@ -129,9 +136,26 @@ def joblib_fits(label: str, total: int) -> Iterator[None]:
         Parallel.print_progress = original
 
 
-def _bar(done: int, total: int) -> str:
-    filled = BAR_WIDTH * done // max(total, 1)
-    return "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
+def meter(what: str, done: int, total: int, elapsed: float) -> str:
+    """One progress line, as tqdm formats it.
+
+    Parameters
+    ----------
+    what : str
+        Put first, e.g. ``"[2/7] 02_sklearn_search: search: fits"``.
+    done, total : int
+        Pieces finished, and all of them.
+    elapsed : float
+        Seconds since the first report of this work.
+
+    Returns
+    -------
+    str
+        ``"<what> 3/6 [##########..........] 00:10<00:10"``.
+    """
+    return tqdm.format_meter(
+        done, max(total, 1), elapsed, prefix=what, ascii=".#", bar_format=METER
+    )
 
 
 class Watcher:
@@ -145,10 +169,20 @@ class Watcher:
         Put before every line, e.g. ``"[2/6] 02_sklearn_search"``.
     stream : TextIO, optional
         Where to draw; standard error by default.
+    clock : callable, default=time.monotonic
+        Seconds, for the time spent and left.
     """
 
-    def __init__(self, path: Path, prefix: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        prefix: str,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = path
+        self.clock = clock
+        self._started: dict[str, float] = {}
         self.prefix = prefix
         self.stream = stream if stream is not None else sys.stderr
         self.live = self.stream.isatty()
@@ -187,7 +221,9 @@ class Watcher:
             return
         self._shown = state
         label, done, total = state
-        text = f"{self.prefix}: {label} {done}/{total} {_bar(done, total)}"
+        if label not in self._started:
+            self._started[label] = self.clock()
+        text = meter(f"{self.prefix}: {label}", done, total, self.clock() - self._started[label])
         if self.live:
             self.stream.write("\r\033[K" + text)
             self._drawn = True
@@ -233,5 +269,5 @@ def shown(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
         else:
             os.environ[ENV] = saved
         path.unlink(missing_ok=True)
-        for leftover in path.parent.glob(f"{path.name}.*.tmp"):
+        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)

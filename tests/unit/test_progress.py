@@ -77,15 +77,19 @@ def _reported(path, label, done, total):
     path.write_text(json.dumps({"label": label, "done": done, "total": total}))
 
 
-def test_a_log_gets_a_line_at_each_quarter(tmp_path):
+def test_a_log_gets_a_line_at_each_quarter_with_the_time_spent_and_left(tmp_path):
     state, log = tmp_path / "progress.json", io.StringIO()
-    watcher = progress.Watcher(state, "[2/6] 02_sklearn_search", log)
+    seconds = iter(range(0, 1000, 5))  # each reading of the clock is 5 s later
+    watcher = progress.Watcher(state, "[2/6] 02_sklearn_search", log, clock=lambda: next(seconds))
     for done in range(9):
         _reported(state, "search: fits", done, 8)
         watcher._draw()
     assert log.getvalue().splitlines() == [
-        f"[2/6] 02_sklearn_search: search: fits {done}/8 {progress._bar(done, 8)}"
-        for done in (0, 2, 4, 6, 8)
+        "[2/6] 02_sklearn_search: search: fits 0/8 [....................] 00:05<?",
+        "[2/6] 02_sklearn_search: search: fits 2/8 [#####...............] 00:15<00:45",
+        "[2/6] 02_sklearn_search: search: fits 4/8 [##########..........] 00:25<00:25",
+        "[2/6] 02_sklearn_search: search: fits 6/8 [###############.....] 00:35<00:11",
+        "[2/6] 02_sklearn_search: search: fits 8/8 [####################] 00:45<00:00",
     ]
 
 
@@ -97,7 +101,7 @@ def test_a_terminal_line_is_redrawn_in_place_and_cleared(tmp_path):
         _reported(state, "Keras configurations", 5, 5)
     drawn = terminal.getvalue()
     assert drawn.startswith("\r\033[K[3/6] 03_keras_sweeps: Keras configurations 1/5 [####")
-    assert "5/5 [" + "#" * progress.BAR_WIDTH + "]" in drawn  # the last count, at exit
+    assert "5/5 [" + "#" * progress.BAR_WIDTH + "] " in drawn  # the last count, at exit
     assert drawn.endswith("\r\033[K") and "\n" not in drawn
 
 
@@ -121,4 +125,5 @@ def test_an_unreadable_report_is_skipped(tmp_path):
 
 @pytest.mark.parametrize("done, filled", [(0, 0), (1, 5), (3, 15), (4, 20)])
 def test_the_bar_fills_in_proportion(done, filled):
-    assert progress._bar(done, 4) == "[" + "#" * filled + "." * (20 - filled) + "]"
+    line = progress.meter("fits", done, 4, 10.0)
+    assert line.startswith(f"fits {done}/4 [" + "#" * filled + "." * (20 - filled) + "] 00:10<")
