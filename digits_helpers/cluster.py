@@ -86,7 +86,17 @@ def check_reachable(scheduler: str, *, timeout: float = CONNECT_SECONDS) -> None
     match = ADDRESS.fullmatch(scheduler)
     host = match["host"].strip("[]")
     try:  # a refused or unroutable address answers at once, before Dask's retries
-        socket.create_connection((host, int(match["port"])), timeout=timeout).close()
+        with socket.create_connection((host, int(match["port"])), timeout=timeout) as probe:
+            # A Dask scheduler speaks first (its handshake); Dask's own client would wait
+            # for it without end on a port that accepts and stays silent.
+            if not probe.recv(1):
+                raise ConnectionResetError("it closed the connection without answering")
+    except TimeoutError:
+        raise ClusterUnreachable(
+            f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s: the port"
+            " answers nothing (is a Dask scheduler listening there, `dask scheduler --port"
+            " PORT`, or another service?)"
+        ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise ClusterUnreachable(

@@ -82,3 +82,22 @@ def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
             assert len(workers.client.scheduler_info()["workers"]) == 2
     assert json.loads(state.read_text()) == {"label": "squares", "done": 7, "total": 7}
     assert cluster.here(_square, [3, 2]) == [9, 4]
+
+
+def test_an_address_that_accepts_and_stays_silent_is_refused_in_one_line():
+    """A port that accepts the connection but never speaks Dask (a firewall, another
+    service): refused as unreachable within the timeout, not a bare TimeoutError."""
+    import threading
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        accepted = []
+        threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
+        with pytest.raises(cluster.ClusterUnreachable) as refused:
+            cluster.check_reachable(address, timeout=2)
+    message = str(refused.value)
+    assert message.startswith(f"cannot reach the Dask scheduler at {address} within 2 s")
+    assert "answers nothing" in message
+    assert "\n" not in message
