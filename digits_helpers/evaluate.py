@@ -130,22 +130,6 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndar
     return confusion_matrix(y_true, y_pred, labels=np.arange(n_classes))
 
 
-def misclassified(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Indices of the test rows a model got wrong.
-
-    Parameters
-    ----------
-    y_true, y_pred : numpy.ndarray
-        True and predicted labels, same length.
-
-    Returns
-    -------
-    numpy.ndarray
-        Positions (0-based, increasing) where ``y_pred`` differs from ``y_true``.
-    """
-    return np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
-
-
 def repeated_split_accuracies(
     dataset: Dataset,
     fit_predict: Callable[[Split], np.ndarray],
