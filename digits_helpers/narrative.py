@@ -82,7 +82,8 @@ def search_conclusion(sklearn: Mapping, *, test_accuracy: float, target: float) 
     """
     ignored = sklearn.get("ignored_params") or {}
     lines = [
-        f"The search evaluated {sklearn['n_candidates']} candidates "
+        f"The search evaluated {sklearn['n_candidates']} "
+        f"candidate{'' if sklearn['n_candidates'] == 1 else 's'} "
         f"({sklearn['n_fits']} fits, strategy `{sklearn['strategy']}`) in "
         f"{sklearn['search_seconds']:.1f} s. The best candidate reached a cross-validated "
         f"accuracy of **{pct(sklearn['best_cv_score'])}** with "
