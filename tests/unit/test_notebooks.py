@@ -146,3 +146,29 @@ def test_every_number_a_chapter_shows_is_glued_by_the_chapter(path):
     patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
     missing = {k for k in shown - glued if not any(p.match(k) for p in patterns)}
     assert missing == set()
+
+
+# {glue:text}`chapters/05_comparison.ipynb::key:.1f` on a page of book/
+_PAGE_GLUE = re.compile(
+    r"\{glue:text\}`chapters/(?P<notebook>\w+)\.ipynb::(?P<key>\w+)(?::[^`]*)?`"
+)
+_PAGE_GLUE_FIGURE = re.compile(
+    r"```\{glue:\} (?P<key>\w+)\n:doc: chapters/(?P<notebook>\w+)\.ipynb", re.MULTILINE
+)
+
+
+def test_every_number_a_page_takes_from_a_chapter_is_glued_by_that_chapter():
+    """The conclusions and the introduction read chapters' keys: the same late failure."""
+    pages = sorted((NOTEBOOKS[0].parents[1] / "book").glob("*.md"))
+    assert pages
+    missing = set()
+    for page in pages:
+        text = page.read_text()
+        for match in [*_PAGE_GLUE.finditer(text), *_PAGE_GLUE_FIGURE.finditer(text)]:
+            notebook = NOTEBOOKS[0].with_name(match["notebook"] + ".ipynb")
+            cells = nbformat.read(notebook, as_version=4).cells
+            glued = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
+            patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
+            if match["key"] not in glued and not any(p.match(match["key"]) for p in patterns):
+                missing.add(f"{page.name}: {match['notebook']}::{match['key']}")
+    assert missing == set()
