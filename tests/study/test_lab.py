@@ -10,6 +10,7 @@ the test neither reads nor writes the user's ``~/.jupyter``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -21,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +58,6 @@ class Lab:
     token: str
     runtime_dir: Path
     log: Path
-    kernel_pid: int | None = None  # of the kernel a test started, to see it end
 
     def request(self, method: str, path: str, body: dict | None = None, token: bool = True):
         """``(status, decoded JSON or None)`` of one REST call."""
@@ -83,9 +84,9 @@ class Lab:
         return self.process.returncode
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    home = tmp_path_factory.mktemp("jupyter")
+@contextlib.contextmanager
+def _running_lab(home: Path) -> Iterator[Lab]:
+    """``jupyter lab`` as ``make lab`` starts it, with its files under ``home``."""
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -129,6 +130,12 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    with _running_lab(tmp_path_factory.mktemp("jupyter")) as server:
+        yield server
 
 
 def test_lab_lists_the_five_notebooks(lab):
@@ -183,9 +190,8 @@ async def _execute(lab: Lab, kernel_id: str, code: str) -> str:
     return "".join(printed)
 
 
-def test_a_notebook_kernel_runs_in_notebooks_with_this_environment(lab):
-    """The first notebook's kernel: notebooks/ as working folder, so ``run_dir`` is
-    notebooks/runs/interactive, and this environment's Python with digits_helpers."""
+def _first_notebooks_kernel(lab: Lab) -> tuple[Path, Path, int]:
+    """Open the first notebook's kernel; its working folder, Python prefix and pid."""
     notebook = STAGES[0].filename
     status, session = lab.request(
         "POST",
@@ -198,16 +204,23 @@ def test_a_notebook_kernel_runs_in_notebooks_with_this_environment(lab):
         asyncio.wait_for(_execute(lab, session["kernel"]["id"], code), KERNEL_TIMEOUT)
     )
     cwd, prefix, pid = printed.split()
-    assert Path(cwd) == LAB_ROOT
-    assert Path(prefix) == Path(sys.prefix)
-    lab.kernel_pid = int(pid)
+    return Path(cwd), Path(prefix), int(pid)
 
 
-def test_lab_stops_cleanly_with_its_kernel(lab):
-    pid = lab.kernel_pid
-    assert lab.stop() == 0, _tail(lab.log)
+def test_a_notebook_kernel_runs_in_notebooks_with_this_environment(lab):
+    """The first notebook's kernel: notebooks/ as working folder, so ``run_dir`` is
+    notebooks/runs/interactive, and this environment's Python with digits_helpers."""
+    cwd, prefix, _ = _first_notebooks_kernel(lab)
+    assert cwd == LAB_ROOT
+    assert prefix == Path(sys.prefix)
+
+
+def test_lab_stops_cleanly_with_its_kernel(tmp_path):
+    """A server of its own (the module's serves the other tests, in any order)."""
+    with _running_lab(tmp_path) as lab:
+        _, _, pid = _first_notebooks_kernel(lab)
+        assert lab.stop() == 0, _tail(lab.log)
     # A clean shutdown removes the server's runtime file and ends the kernels it started.
     assert list(lab.runtime_dir.glob("jpserver-*.json")) == []
-    if pid is not None:  # None when the kernel test did not run
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
