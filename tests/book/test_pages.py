@@ -428,3 +428,16 @@ def test_percentages_are_written_one_way(rendered, page):
     """98.33%, never 98.33 %: one number format through the book."""
     _, _, visits, _ = rendered
     assert re.findall(r"\d %", visits[page].text) == []
+
+
+def test_the_methods_page_links_the_sources_of_its_facts(smoke_book):
+    """The number of writers and the literature's figures, with references to follow."""
+    html = (smoke_book.html / PAGES["methods"]).read_text()
+    for address in (
+        "https://doi.org/10.24432/C50P49",  # UCI optdigits: 13 writers in the test set
+        "http://yann.lecun.com/exdb/mnist/",  # the MNIST page's table
+        "https://doi.org/10.1109/ICDAR.2003.1227801",  # Simard et al. 2003: 1.6% errors
+        "https://doi.org/10.1109/5.726791",  # LeCun et al. 1998: LeNet-5, 0.95% errors
+    ):
+        assert f'href="{address}"' in html
+    assert "13\npeople" in html or "13 people" in html
