@@ -84,7 +84,7 @@ class Model:
     Attributes
     ----------
     name : str
-        How the book names it (``"sklearn MLP"``); the key of its row in every table.
+        How the book names it (``"scikit-learn MLP"``); the key of its row in every table.
     key : str
         A short identifier for glue names and files (``"sklearn"``).
     is_mlp : bool
@@ -99,7 +99,7 @@ class Model:
     stage: str
 
 
-SKLEARN_MLP = Model("sklearn MLP", "sklearn", is_mlp=True, stage="sklearn")
+SKLEARN_MLP = Model("scikit-learn MLP", "sklearn", is_mlp=True, stage="sklearn")
 KERAS_MLP = Model("Keras MLP", "keras", is_mlp=True, stage="keras")
 SHIFTED_MLP = Model("MLP + shifts", "shifted_mlp", is_mlp=True, stage="beyond")
 CNN = Model("CNN", "cnn", is_mlp=False, stage="beyond")
@@ -124,7 +124,7 @@ def model(name: str) -> Model:
     Parameters
     ----------
     name : str
-        A :attr:`Model.name` of :data:`SAVED_MODELS`, such as ``"sklearn MLP"``.
+        A :attr:`Model.name` of :data:`SAVED_MODELS`, such as ``"scikit-learn MLP"``.
 
     Returns
     -------

@@ -135,5 +135,5 @@ def test_plain_libraries_and_this_projects_paths_are_timed_on_the_same_digits(sp
         pd.DataFrame([sklearn_row, keras_row]).set_index("model")
     )
     n = len(split.y_test)
-    assert shown.loc["sklearn MLP", "test predictions alike"] == f"{n:,} of {n:,}"
-    assert list(shown.index) == ["sklearn MLP", "Keras MLP"]
+    assert shown.loc["scikit-learn MLP", "test predictions alike"] == f"{n:,} of {n:,}"
+    assert list(shown.index) == ["scikit-learn MLP", "Keras MLP"]

@@ -36,7 +36,7 @@ def test_a_saved_model_loads_back_and_predicts_as_before(saved, split, mlp):
 
 def test_the_card_says_what_the_model_is(saved, split, mlp):
     card = json.loads((saved / "models" / "sklearn" / "model.json").read_text())
-    assert card["model"] == "sklearn MLP" and card["file"] == "model.skops"
+    assert card["model"] == "scikit-learn MLP" and card["file"] == "model.skops"
     assert card["dataset"] == "digits" and card["image_shape"] == [8, 8]
     assert card["split"] == split.identity() and card["n_classes"] == 10
     assert card["test_accuracy"] == float((mlp.predict(split.X_test) == split.y_test).mean())
@@ -113,16 +113,16 @@ def test_the_svc_with_probabilities_round_trips(tmp_path, split):
 
 
 def test_the_best_model_is_the_highest_repeated_mean_and_the_first_on_a_tie():
-    spread = {"CNN": {"mean": 0.99}, "RBF SVC": {"mean": 0.99}, "sklearn MLP": {"mean": 0.97}}
+    spread = {"CNN": {"mean": 0.99}, "RBF SVC": {"mean": 0.99}, "scikit-learn MLP": {"mean": 0.97}}
     assert artifacts.best_model(spread).key == "cnn"
     with pytest.raises(ValueError, match="scored no model"):
         artifacts.best_model({"other": {"mean": 1.0}})
 
 
 def test_results_list_the_saved_models_and_cards_get_the_repeated_splits(saved):
-    spread = {"sklearn MLP": {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}}
+    spread = {"scikit-learn MLP": {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}}
     artifacts.record_repeated_splits(saved, spread)
-    assert artifacts.read_card(saved, SKLEARN_MLP)["repeated_split"] == spread["sklearn MLP"]
+    assert artifacts.read_card(saved, SKLEARN_MLP)["repeated_split"] == spread["scikit-learn MLP"]
     section = artifacts.models_section(saved, {**spread, "CNN": {"mean": 0.99}})
     assert section["best"] == "sklearn"  # the CNN was not saved in this run
     assert section["saved"]["sklearn"]["path"] == "models/sklearn/model.skops"

@@ -135,8 +135,8 @@ def test_confusion_summary_of_a_perfect_model():
 
 
 def test_target_verdict_names_the_mlp_that_misses():
-    text = str(narrative.target_verdict({"sklearn MLP": 0.98, "Keras MLP": 0.95}, target=0.96))
-    assert text.startswith("Only the sklearn MLP does") and "95.00%" in text
+    text = str(narrative.target_verdict({"scikit-learn MLP": 0.98, "Keras MLP": 0.95}, target=0.96))
+    assert text.startswith("Only the scikit-learn MLP does") and "95.00%" in text
 
 
 def test_target_verdict_when_both_reach_it():
@@ -148,7 +148,7 @@ def test_target_verdict_when_both_reach_it():
 def test_target_verdict_weighs_reaching_the_target_against_the_interval():
     # 349 and 356 right of 360: the first interval reaches below 96 %, the second does not
     unsure = narrative.target_verdict(
-        {"sklearn MLP": 356 / 360, "Keras MLP": 349 / 360}, target=0.96, n_test=360
+        {"scikit-learn MLP": 356 / 360, "Keras MLP": 349 / 360}, target=0.96, n_test=360
     )
     assert unsure.answer.startswith("Yes on this split, with either library, though not surely")
     assert "the Keras MLP reaches below the target" in unsure.answer
@@ -161,7 +161,7 @@ def test_beyond_verdict_follows_the_repeated_split_means():
     spread = {
         name: {"mean": mean, "std": 0.01}
         for name, mean in (
-            ("sklearn MLP", 0.97),
+            ("scikit-learn MLP", 0.97),
             ("Keras MLP", 0.96),
             ("CNN", 0.99),
             ("RBF SVC", 0.98),
@@ -179,12 +179,12 @@ def test_beyond_verdict_follows_the_repeated_split_means():
 
 def test_beyond_verdict_holds_every_model_to_the_same_test():
     spread = {
-        "sklearn MLP": {"mean": 0.973, "std": 0.006},
+        "scikit-learn MLP": {"mean": 0.973, "std": 0.006},
         "Keras MLP": {"mean": 0.96, "std": 0.01},
         "CNN": {"mean": 0.985, "std": 0.004},
     }
     close = {
-        "sklearn MLP": [0.97, 0.98, 0.97, 0.968, 0.977],
+        "scikit-learn MLP": [0.97, 0.98, 0.97, 0.968, 0.977],
         "Keras MLP": [0.95, 0.96, 0.97, 0.96, 0.96],
         "CNN": [0.98, 0.975, 0.99, 0.99, 0.99],
     }
@@ -192,7 +192,7 @@ def test_beyond_verdict_holds_every_model_to_the_same_test():
     assert verdict.answer.startswith("Not shown: over the repeated splits the CNN averages")
     assert "scored higher on 4 of the 5 splits" in verdict.evidence
     assert "corrected paired t-test gives p = " in verdict.evidence
-    clear = {**close, "CNN": [s + 0.03 for s in close["sklearn MLP"][:4]] + [0.999]}
+    clear = {**close, "CNN": [s + 0.03 for s in close["scikit-learn MLP"][:4]] + [0.999]}
     shown = narrative.beyond_verdict(spread, scores=clear, test_fraction=0.2)
     assert shown.answer.startswith("Yes: over the repeated splits the CNN")
 
@@ -201,7 +201,7 @@ def test_beyond_verdict_counts_the_shifted_mlp_as_an_mlp():
     spread = {
         name: {"mean": mean, "std": 0.01}
         for name, mean in (
-            ("sklearn MLP", 0.976),
+            ("scikit-learn MLP", 0.976),
             ("Keras MLP", 0.970),
             (SHIFTED_MLP.name, 0.983),
             ("CNN", 0.994),
@@ -244,10 +244,10 @@ def test_interval_summary_lists_models_whose_interval_reaches_the_best():
             "ci_low": [0.97, 0.96, 0.87],
             "ci_high": [1.0, 0.995, 0.93],
         },
-        index=["CNN", "sklearn MLP", "Keras MLP"],
+        index=["CNN", "scikit-learn MLP", "Keras MLP"],
     )
     text = narrative.interval_summary(table)
-    assert "**CNN**" in text and "the sklearn MLP reach the CNN's accuracy" in text
+    assert "**CNN**" in text and "the scikit-learn MLP reach the CNN's accuracy" in text
     assert "Keras MLP reach" not in text
 
 
@@ -327,7 +327,7 @@ def _paths(alike_sklearn: int, alike_keras: int):
         [
             {
                 **row,
-                "model": "sklearn MLP",
+                "model": "scikit-learn MLP",
                 "plain training": "MLPClassifier.fit",
                 "plain reading": "MLPClassifier.predict (the same)",
                 "training s, plain": 12.0,

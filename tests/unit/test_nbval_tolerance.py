@@ -27,10 +27,10 @@ def test_numbers_that_are_not_percentages_are_left_to_the_exact_comparison():
 
 
 def test_every_percentage_of_a_table_row_is_compared_on_its_own():
-    committed = "sklearn MLP 98.61 % 96.8 % to 99.4 %"
-    assert align_percentages("sklearn MLP 97.50 % 95.4 % to 98.7 %", committed) == committed
-    far = "sklearn MLP 97.50 % 90.1 % to 98.7 %"
-    assert align_percentages(far, committed) == "sklearn MLP 98.61 % 90.1 % to 99.4 %"
+    committed = "scikit-learn MLP 98.61 % 96.8 % to 99.4 %"
+    assert align_percentages("scikit-learn MLP 97.50 % 95.4 % to 98.7 %", committed) == committed
+    far = "scikit-learn MLP 97.50 % 90.1 % to 98.7 %"
+    assert align_percentages(far, committed) == "scikit-learn MLP 98.61 % 90.1 % to 99.4 %"
 
 
 def test_a_different_number_of_percentages_is_left_unchanged():

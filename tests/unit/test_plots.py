@@ -263,7 +263,7 @@ def test_sample_digits_rejects_label_count_mismatch(digits):
 
 
 def _accuracy_table(with_ci: bool = True) -> pd.DataFrame:
-    table = pd.DataFrame({"model": ["sklearn MLP", "Keras MLP"], "accuracy": [0.97, 0.98]})
+    table = pd.DataFrame({"model": ["scikit-learn MLP", "Keras MLP"], "accuracy": [0.97, 0.98]})
     if with_ci:
         table["ci_low"] = [0.95, 0.97]
         table["ci_high"] = [0.98, 0.99]

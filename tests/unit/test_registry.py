@@ -27,7 +27,7 @@ def test_names_and_keys_are_unique():
 def test_unknown_stage_or_model_lists_the_known_ones():
     with pytest.raises(ValueError, match="preprocessing, sklearn"):
         registry.stage("tensorflow")
-    with pytest.raises(ValueError, match="sklearn MLP"):
+    with pytest.raises(ValueError, match="scikit-learn MLP"):
         registry.model("GPT")
 
 
