@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -115,6 +116,30 @@ GLUED_IN_RESULTS |= {
     "strip_truth": lambda r: _reading(r)["strip"]["truth"],
     "strip_read": lambda r: _reading(r)["strip"]["read"],
     "best_varied_accuracy": _best_varied,
+}
+
+
+def _library_paths(r: dict, model) -> dict:
+    (row,) = [row for row in r["comparison"]["library_paths"] if row["model"] == model.name]
+    return row
+
+
+def _plain_training_ratio(r: dict, model) -> float:
+    row = _library_paths(r, model)
+    return row["training s, plain"] / row["training s, this project"]
+
+
+GLUED_IN_RESULTS |= {
+    **{
+        f"{model.key}_plain_training_ratio": partial(_plain_training_ratio, model=model)
+        for model in (SKLEARN_MLP, KERAS_MLP)
+    },
+    **{
+        f"{model.key}_plain_alike": (
+            lambda r, model=model: narrative.alike_test_digits(_library_paths(r, model))
+        )
+        for model in (SKLEARN_MLP, KERAS_MLP)
+    },
 }
 
 
