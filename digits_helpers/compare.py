@@ -27,7 +27,7 @@ from digits_helpers.registry import (
     SVC,
 )
 from digits_helpers.results import StageResult
-from digits_helpers.search import base_estimator, grid_from_params
+from digits_helpers.search import base_estimator, params_from_record
 
 FitPredict = Callable[[Split], np.ndarray]
 
@@ -51,9 +51,7 @@ def mlp_fit_predict(best_params: Mapping, *, max_iter: int, seed: int) -> FitPre
         ``fit_predict(split)``: trains on the split's training rows and returns the
         predicted label of each test row.
     """
-    params = {
-        k: v[0] for k, v in grid_from_params({k: [v] for k, v in best_params.items()}).items()
-    }
+    params = params_from_record(best_params)
 
     def fit_predict(split: Split) -> np.ndarray:
         model = base_estimator(max_iter=max_iter, random_state=seed).set_params(**params)

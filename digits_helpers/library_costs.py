@@ -25,7 +25,7 @@ from digits_helpers import keras_mlp
 from digits_helpers.data import Split
 from digits_helpers.keras_config import KerasConfig
 from digits_helpers.registry import KERAS_MLP, SKLEARN_MLP
-from digits_helpers.search import base_estimator, grid_from_params
+from digits_helpers.search import base_estimator, params_from_record
 from digits_helpers.tf_runtime import tf
 
 
@@ -78,9 +78,7 @@ def sklearn_side_by_side(split: Split, best_params: Mapping, *, max_iter: int, s
     dict
         One row of :func:`plain_beside_ours`.
     """
-    params = {
-        k: v[0] for k, v in grid_from_params({k: [v] for k, v in best_params.items()}).items()
-    }
+    params = params_from_record(best_params)
     plain = MLPClassifier(solver="adam", max_iter=max_iter, random_state=seed, **params)
     ours = base_estimator(max_iter=max_iter, random_state=seed).set_params(**params)
     # Ours fits on one BLAS thread, as the search's workers do; the plain library does the
@@ -148,7 +146,7 @@ def keras_side_by_side(
         lambda: model(tf.constant(test_digits), training=False).numpy()
     )
     if not np.array_equal(plain_probabilities.argmax(axis=1), our_probabilities.argmax(axis=1)):
-        raise AssertionError("model.predict and a call of the model read the digits differently")
+        raise RuntimeError("model.predict and a call of the model read the digits differently")
     return _row(
         KERAS_MLP.name,
         ("Model.fit", "Model.predict"),

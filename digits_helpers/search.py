@@ -144,6 +144,23 @@ def grid_from_params(param_grid: Mapping[str, list]) -> dict[str, list]:
     return grid
 
 
+def params_from_record(best_params: Mapping) -> dict:
+    """A search's best arguments as ``results.json`` stores them, as estimator arguments.
+
+    Parameters
+    ----------
+    best_params : Mapping
+        Argument -> the one value chosen (layer sizes as lists).
+
+    Returns
+    -------
+    dict
+        The same arguments, layer sizes as tuples (:func:`grid_from_params`).
+    """
+    grid = grid_from_params({key: [value] for key, value in best_params.items()})
+    return {key: values[0] for key, values in grid.items()}
+
+
 def n_combinations(param_grid: Mapping[str, list]) -> int:
     """How many candidates the full grid holds.
 
