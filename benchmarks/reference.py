@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier
 
-from digits_helpers.tf_runtime import keras
+from digits_helpers.models.tf_runtime import keras
 
 REFERENCE_GRID = {
     "hidden_layer_sizes": [(100,), (112, 112), (128,), (104, 100, 104)],

@@ -26,10 +26,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import augment, beyond, data, predict, reading  # noqa: E402
-from digits_helpers.artifacts import LoadedModel  # noqa: E402
-from digits_helpers.registry import CNN  # noqa: E402
-from digits_helpers.results import package_versions, write_json_atomic  # noqa: E402
+from digits_helpers import reading  # noqa: E402
+from digits_helpers.core.files import write_json
+from digits_helpers.core.machine import package_versions  # noqa: E402
+from digits_helpers.core.registry import CNN  # noqa: E402
+from digits_helpers.data import augment
+from digits_helpers.data import digits as data
+from digits_helpers.models import beyond
+from digits_helpers.models.artifacts import LoadedModel  # noqa: E402
+from digits_helpers.reading import predict
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CANDIDATES = ("shifts", "scan")
@@ -103,7 +108,7 @@ def main() -> None:
     lines += ["", f"{seconds:.0f} s on this machine; versions: {package_versions()}."]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scan_augmentation.md").write_text("\n".join(lines) + "\n")
-    write_json_atomic(
+    write_json(
         RESULTS / "scan_augmentation.json",
         {"epochs": args.epochs, "seeds": args.seeds, "by_seed": by_seed, "summary": summary},
     )

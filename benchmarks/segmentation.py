@@ -3,12 +3,12 @@
     python benchmarks/segmentation.py            # 300 strips, a few seconds
     python benchmarks/segmentation.py --strips 1000
 
-The strips are chapter 7's (:func:`digits_helpers.other_hands.strip_specs`: five digits,
+The strips are chapter 7's (:func:`digits_helpers.reading.other_hands.strip_specs`: five digits,
 gaps from touching to wide, jitter, thin pens, broken strokes), drawn from the validation
 digits of ``data/mnist``'s training part (``make data``; the reader's validation rows),
 never from its held-out part. For each value of ``max_aspect`` (the widest a single digit
 may be, as a share of the strip's digit height), the share of strips that
-:func:`digits_helpers.segment.segment_strip` cuts into exactly five pieces, and how the
+:func:`digits_helpers.data.segment.segment_strip` cuts into exactly five pieces, and how the
 others go wrong. Writes ``benchmarks/results/segmentation.md`` and ``.json``.
 """
 
@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digits_helpers import other_hands, reader, scan, segment
-from digits_helpers.project import find_root
+from digits_helpers.core.project import find_root
+from digits_helpers.data import scan, segment
+from digits_helpers.reading import other_hands, reader
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ASPECTS = (0.9, 1.0, 1.1, 1.2, 1.3, 1.5)

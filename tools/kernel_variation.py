@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from digits_helpers.pipeline import KERNEL_NAME, LocalKernelManager
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
+from digits_helpers.run.pipeline import KERNEL_NAME, LocalKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_TAG = "nbval-check-output"

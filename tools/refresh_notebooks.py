@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from digits_helpers.pipeline import KERNEL_NAME, LocalKernelManager
+from digits_helpers.run.pipeline import KERNEL_NAME, LocalKernelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -23,10 +23,7 @@ from browser import chromium, serve, visit
 from find_browser import BrowserNotFound, find_chromium
 from study import REPO, assert_succeeded, digits_book
 
-from digits_helpers import narrative
-from digits_helpers.params import SCHEMA
-from digits_helpers.reader import VALIDATION_SHARE
-from digits_helpers.registry import (
+from digits_helpers.core.registry import (
     CNN,
     KERAS_MLP,
     MODELS,
@@ -37,6 +34,9 @@ from digits_helpers.registry import (
     STAGES,
     SVC,
 )
+from digits_helpers.reading.reader import VALIDATION_SHARE
+from digits_helpers.run.params import SCHEMA
+from digits_helpers.study import narrative
 
 SCREENSHOTS = REPO / "_build" / "browser-test"
 

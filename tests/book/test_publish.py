@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from study import REPO, assert_succeeded, copy_sources, digits_book
 
-from digits_helpers.book import STAMP_FILE
-from digits_helpers.registry import STAGES
+from digits_helpers.book.build import STAMP_FILE
+from digits_helpers.core.registry import STAGES
 
 ORIGIN = "git@github.com:digits-book/digits-book.git"
 ORIGIN_WEB = "https://github.com/digits-book/digits-book"

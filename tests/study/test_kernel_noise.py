@@ -19,8 +19,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbformat.v4 import new_code_cell, new_notebook
 
-from digits_helpers import kernel
-from digits_helpers.pipeline import KERNEL_NAME, LocalKernelManager
+from digits_helpers.run import kernel
+from digits_helpers.run.pipeline import KERNEL_NAME, LocalKernelManager
 
 pytestmark = pytest.mark.notebooks  # starts real kernels
 
@@ -88,7 +88,7 @@ def test_pipeline_kernels_print_no_tcp_warning_and_no_pending_task(notebook, cap
 
 def test_busy_kernel_with_resource_trackers_shuts_down_without_pending_task(tmp_path, capfd):
     # ipykernel's do_shutdown stops the main loop 0.1 s after a shutdown request while
-    # the control thread still waits for the kernel's children (digits_helpers/ipkernel.py)
+    # the control thread still waits for the kernel's children (digits_helpers/run/ipkernel.py)
     log = tmp_path / "asyncio.log"
     busy = _write(tmp_path / "busy.ipynb", BUSY_KERNEL.format(log=str(log)))
     _run_pipeline_kernel(busy)

@@ -30,7 +30,7 @@ import pytest
 from study import REPO as ROOT
 from tornado.websocket import websocket_connect
 
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
 
 pytestmark = pytest.mark.notebooks  # a real JupyterLab server and a kernel
 

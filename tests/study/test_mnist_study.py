@@ -11,7 +11,7 @@ import json
 import pytest
 from study import REPO, copy_sources, run_study
 
-from digits_helpers.registry import MODELS
+from digits_helpers.core.registry import MODELS
 
 pytestmark = pytest.mark.slow
 

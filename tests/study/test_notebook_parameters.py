@@ -1,7 +1,7 @@
 """A notebook run by plain papermill refuses a bad parameter as ``digits-book run`` does.
 
 The notebook here has what the study's notebooks have: a ``parameters`` cell, then
-a cell calling :func:`digits_helpers.params.check_notebook_parameters`, which
+a cell calling :func:`digits_helpers.run.params.check_notebook_parameters`, which
 papermill's injected cell precedes.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from papermill.exceptions import PapermillExecutionError
 
-from digits_helpers.pipeline import LocalKernelManager
+from digits_helpers.run.pipeline import LocalKernelManager
 
 pytestmark = pytest.mark.notebooks  # starts real kernels
 

@@ -21,7 +21,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from digits_helpers import cluster
+from digits_helpers.core import cluster
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +92,8 @@ def dask_cluster(tmp_path_factory):
 def test_the_grid_search_on_the_cluster_is_scikit_learns_to_the_bit(dask_cluster):
     """joblib's Dask backend runs scikit-learn's GridSearchCV unchanged: every score and
     the best model's predictions equal those of local processes."""
-    from digits_helpers import data, search
+    from digits_helpers.data import digits as data
+    from digits_helpers.models import search
 
     split = data.load_split("digits", test_size=0.2, random_state=42)
     grid = {"hidden_layer_sizes": [[32]], "alpha": [0.01], "learning_rate_init": [0.001, 0.01]}

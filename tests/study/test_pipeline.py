@@ -18,9 +18,10 @@ import pytest
 from study import tiny_project
 from study import write_tiny_notebook as _write_notebook
 
-from digits_helpers import pipeline, results
-from digits_helpers.params import resolve
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
+from digits_helpers.run import pipeline
+from digits_helpers.run.params import resolve
+from digits_helpers.study import results
 
 
 @pytest.fixture

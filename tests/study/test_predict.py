@@ -17,9 +17,12 @@ import pytest
 from PIL import Image
 from study import copy_sources, digits_book
 
-from digits_helpers import artifacts, cli, reading, scan
-from digits_helpers.files import sha256
-from digits_helpers.registry import MODELS, READER
+from digits_helpers import cli
+from digits_helpers.core.files import sha256
+from digits_helpers.core.registry import MODELS, READER
+from digits_helpers.data import scan
+from digits_helpers.models import artifacts
+from digits_helpers.reading import checks as reading
 
 # The bar: files read as the digit in memory is, over every condition.
 MIN_AGREEMENT = 0.97

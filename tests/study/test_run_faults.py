@@ -34,7 +34,7 @@ from study import (
     write_tiny_notebook,
 )
 
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
 
 pytestmark = pytest.mark.notebooks
 

@@ -29,7 +29,7 @@ from study import (
     wait_for,
 )
 
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
 
 NAME = "faults"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from study import SEED7_SETTINGS, digits_book
 
-from digits_helpers.params import resolve
-from digits_helpers.registry import CNN, MODELS, SHIFTED_MLP, STAGES, SVC
-from digits_helpers.values import jsonable
+from digits_helpers.core.registry import CNN, MODELS, SHIFTED_MLP, STAGES, SVC
+from digits_helpers.core.values import jsonable
+from digits_helpers.run.params import resolve
 
 CHAPTERS = tuple(step.notebook for step in STAGES)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import augment, beyond
+from digits_helpers.data import augment
+from digits_helpers.models import beyond
 
 pytestmark = pytest.mark.tensorflow  # beyond imports TensorFlow
 
@@ -105,7 +106,7 @@ def test_a_seeded_cnn_ignores_other_draws_from_pythons_random():
     own seed, equal to what Keras draws after ``set_random_seed`` in a quiet process."""
     import random
 
-    from digits_helpers.keras_mlp import seed_keras
+    from digits_helpers.models.keras_mlp import seed_keras
 
     seed_keras(3)
     quiet = beyond.build_cnn((8, 8), 10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import compare, results
+from digits_helpers.study import compare, results
 
 pytestmark = pytest.mark.tensorflow  # compare imports TensorFlow
 
@@ -112,7 +112,7 @@ def test_the_decision_table_sets_every_model_beside_the_reader():
 def test_plain_libraries_and_this_projects_paths_are_timed_on_the_same_digits(split):
     import pandas as pd
 
-    from digits_helpers import library_costs
+    from digits_helpers.study import library_costs
 
     sklearn_row = library_costs.sklearn_side_by_side(
         split,

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from study import REPO as ROOT
 
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
 
 pytestmark = pytest.mark.tensorflow  # imports every module the chapters use
 

@@ -1,4 +1,4 @@
-"""Specification of digits_helpers.keras_mlp (Keras MLP trainers)."""
+"""Specification of digits_helpers.models.keras_mlp (Keras MLP trainers)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from digits_helpers.keras_config import KerasConfig
-from digits_helpers.keras_mlp import KerasRun, build_mlp, train_configuration
-from digits_helpers.keras_sweep import KerasSweep, run_sweep
+from digits_helpers.models.keras_config import KerasConfig
+from digits_helpers.models.keras_mlp import KerasRun, build_mlp, train_configuration
+from digits_helpers.models.keras_sweep import KerasSweep, run_sweep
 
 pytestmark = pytest.mark.tensorflow
 
@@ -94,7 +94,7 @@ _DETERMINISM_SCRIPT = textwrap.dedent(
     import numpy as np
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
-    from digits_helpers.keras_mlp import train_configuration
+    from digits_helpers.models.keras_mlp import train_configuration
 
     data = load_digits()
     X = (data.images / data.images.max()).astype(np.float32).reshape(len(data.images), 64)
@@ -226,7 +226,7 @@ def test_invalid_data_raises(digits):
 def test_sweep_reports_its_count_to_the_progress_file_and_prints_nothing(
     digits, capsys, tmp_path, monkeypatch
 ):
-    from digits_helpers import progress
+    from digits_helpers.core import progress
 
     state = tmp_path / "progress.json"
     monkeypatch.setenv(progress.ENV, str(state))
@@ -243,7 +243,7 @@ def test_sweep_reports_its_count_to_the_progress_file_and_prints_nothing(
 def test_a_sweep_through_separate_processes_trains_the_same_models(digits):
     """Each configuration as a task in a worker process (as on a Dask cluster) gives the
     runs trained here one after the other, to the bit."""
-    from digits_helpers import cluster
+    from digits_helpers.core import cluster
 
     configs = [QUICK.to_dict(), {**QUICK.to_dict(), "batch_size": 32, "learning_rate": 0.01}]
     here = run_sweep(*digits_args(digits), configs, seed=3)
@@ -314,7 +314,7 @@ def test_a_seeded_mlp_ignores_other_draws_from_pythons_random():
     builds from ``set_random_seed`` in a quiet process (the study's numbers unchanged)."""
     import random
 
-    from digits_helpers.keras_mlp import seed_keras
+    from digits_helpers.models.keras_mlp import seed_keras
 
     seed_keras(7)
     quiet = _weights(build_mlp(64, 10))  # Keras' own draws, nothing in between

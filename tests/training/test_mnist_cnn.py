@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mnist_samples import digits28, write_mnist
 
-from digits_helpers import data
+from digits_helpers.data import digits as data
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def mnist_dir(tmp_path) -> Path:
 
 
 def test_the_cnn_is_built_for_the_datas_image_size(mnist_dir):
-    from digits_helpers import beyond
+    from digits_helpers.models import beyond
 
     split = data.load_split("mnist", data_dir=mnist_dir)
     cnn = beyond.build_cnn(split.image_shape, split.n_classes)

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from mnist_samples import digits28, write_mnist
 
-from digits_helpers import artifacts, other_hands, predict, reader
-from digits_helpers.registry import READER
+from digits_helpers.core.registry import READER
+from digits_helpers.models import artifacts
+from digits_helpers.reading import other_hands, predict, reader
 
 
 def test_validation_rows_are_the_last_share_of_each_class_in_order():

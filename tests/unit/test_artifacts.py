@@ -10,9 +10,10 @@ import skops.io
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
 
-from digits_helpers import artifacts, files, search
-from digits_helpers.registry import SKLEARN_MLP
-from digits_helpers.registry import SVC as SVC_MODEL
+from digits_helpers.core import files
+from digits_helpers.core.registry import SKLEARN_MLP
+from digits_helpers.core.registry import SVC as SVC_MODEL
+from digits_helpers.models import artifacts, search
 
 
 @pytest.fixture(scope="module")

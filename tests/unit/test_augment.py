@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import augment, scan
+from digits_helpers.data import augment, scan
 
 
 def test_the_same_seed_gives_the_same_variants_and_another_seed_others(digits):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from digits_helpers import book
+from digits_helpers.book import build as book
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ def test_validation_split_that_leaves_too_few_training_rows_exits_2(capsys, tmp_
 
 
 def test_an_error_during_the_run_is_not_reported_as_refused_input(monkeypatch, tmp_path):
-    from digits_helpers import pipeline
+    from digits_helpers.run import pipeline
 
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "_toc.yml").write_text("root: x\n")

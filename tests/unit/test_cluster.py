@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digits_helpers import cluster
+from digits_helpers.core import cluster
 
 DASK = Path(sys.executable).with_name("dask")
 START_SECONDS = 60  # a scheduler and two workers start in a few seconds on two cores
@@ -72,7 +72,7 @@ def _square(x: int) -> int:
 def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
     scheduler, tmp_path, monkeypatch
 ):
-    from digits_helpers import progress
+    from digits_helpers.core import progress
 
     state = tmp_path / "progress.json"
     monkeypatch.setenv(progress.ENV, str(state))

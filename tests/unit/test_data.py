@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from digits_helpers import data
+from digits_helpers.data import digits as data
 
 
 def test_pixels_are_scaled_to_unit_interval(digits):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import evaluate
+from digits_helpers.study import evaluate
 
 
 def test_wilson_interval_contains_the_accuracy_and_stays_in_unit_range():

@@ -1,4 +1,4 @@
-"""Files written all or nothing, and their digests (digits_helpers.files)."""
+"""Files written all or nothing, and their digests (digits_helpers.core.files)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from digits_helpers import files
+from digits_helpers.core import files
 
 
 def test_a_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path):

@@ -14,7 +14,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
 from threadpoolctl import threadpool_limits
 
-from digits_helpers.lean_mlp import LeanMLPClassifier
+from digits_helpers.models.lean_mlp import LeanMLPClassifier
 
 # Every activation, depth, batch size and stopping rule of the study's grid, plus the
 # edge cases: a last batch shorter than the others, "auto" batches, a run cut by max_iter.
@@ -179,7 +179,7 @@ INTERRUPTED_FIT = """
 import sys
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
-from digits_helpers.lean_mlp import LeanMLPClassifier
+from digits_helpers.models.lean_mlp import LeanMLPClassifier
 
 X, y = load_digits(return_X_y=True)
 model = LeanMLPClassifier(

@@ -18,13 +18,18 @@ from mnist_samples import FORMS, N_TEST, N_TRAIN, digits28, write_mnist
 from PIL import Image
 from scipy import ndimage
 
-from digits_helpers import augment, cli, data, params, pipeline, plots, predict, scan
-from digits_helpers.mnist_files import write_idx
-from digits_helpers.params import ParameterError
-from digits_helpers.registry import (
+from digits_helpers import cli
+from digits_helpers.core.registry import (
     MNIST_CNN_REFERENCE,
     MNIST_MLP_REFERENCE,
 )
+from digits_helpers.data import augment, scan
+from digits_helpers.data import digits as data
+from digits_helpers.data.mnist_files import write_idx
+from digits_helpers.reading import predict
+from digits_helpers.run import params, pipeline
+from digits_helpers.run.params import ParameterError
+from digits_helpers.study import plots
 
 MNIST = ["dataset=mnist", "cnn_augmentations=[shifts]"]  # scan: ten times the digits
 

@@ -1,4 +1,4 @@
-"""digits_helpers.mnist_files reads MNIST's IDX files and mnist.npz, and refuses bad ones.
+"""digits_helpers.data.mnist_files reads MNIST's IDX files and mnist.npz, and refuses bad ones.
 
 Every file here is written by the tests in tmp_path: scikit-learn's 8x8 digits, scaled to
 0..255 and enlarged to 28x28, stand in for MNIST. Nothing is downloaded.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digits_helpers import mnist_files
-from digits_helpers.mnist_files import (
+from digits_helpers.data import mnist_files
+from digits_helpers.data.mnist_files import (
     IMAGES_MAGIC,
     LABELS_MAGIC,
     MnistFileError,

@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from study import REPO as ROOT
 
-from digits_helpers import cli, mnist_package
-from digits_helpers.mnist_files import check_mnist_files, load_mnist
-from digits_helpers.mnist_package import (
+from digits_helpers import cli
+from digits_helpers.data import mnist_package
+from digits_helpers.data.mnist_files import check_mnist_files, load_mnist
+from digits_helpers.data.mnist_package import (
     MnistPackageError,
     check_tarball,
     grey_to_uint8,
@@ -636,7 +637,7 @@ def test_the_command_loads_no_pandas_scikit_learn_or_tensorflow():
         "import sys\n"
         "from digits_helpers import cli\n"
         "cli.main(['data', '--tarball', '/nonexistent.tgz', '--dest', '/nonexistent/m'])\n"
-        "print([m for m in ('pandas', 'sklearn', 'tensorflow', 'digits_helpers.pipeline')"
+        "print([m for m in ('pandas', 'sklearn', 'tensorflow', 'digits_helpers.run.pipeline')"
         " if m in sys.modules])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from digits_helpers import narrative
-from digits_helpers.formatting import pct
-from digits_helpers.registry import SHIFTED_MLP
+from digits_helpers.core.formatting import pct
+from digits_helpers.core.registry import SHIFTED_MLP
+from digits_helpers.study import narrative
 
 SPREAD = {"mean": 0.97, "std": 0.01, "min": 0.96, "max": 0.98}
 

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from study import REPO as ROOT
 
-from digits_helpers.params import SCHEMA, load_profile
-from digits_helpers.registry import STAGES
+from digits_helpers.core.registry import STAGES
+from digits_helpers.run.params import SCHEMA, load_profile
 
 NOTEBOOKS = [ROOT / "notebooks" / step.filename for step in STAGES]
 PLOTLY = "application/vnd.plotly.v1+json"

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from mnist_samples import digits28, write_mnist
 
-from digits_helpers import data, other_hands, predict, scan
-from digits_helpers.mnist_package import DEFAULT_DEST
-from digits_helpers.registry import SVC
+from digits_helpers.core.registry import SVC
+from digits_helpers.data import digits as data
+from digits_helpers.data import scan
+from digits_helpers.data.mnist_package import DEFAULT_DEST
+from digits_helpers.reading import other_hands, predict
 
 
 @pytest.fixture(scope="module")

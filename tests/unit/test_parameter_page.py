@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from digits_helpers import parameter_page
-from digits_helpers.params import PROFILES, SCHEMA, Parameter, load_profile
-from digits_helpers.registry import STAGES
+from digits_helpers.book import parameter_page
+from digits_helpers.core.registry import STAGES
+from digits_helpers.run.params import PROFILES, SCHEMA, Parameter, load_profile
 
 NOTEBOOKS = [Path(__file__).parents[2] / "notebooks" / step.filename for step in STAGES]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digits_helpers import params
-from digits_helpers.params import ParameterError
+from digits_helpers.run import params
+from digits_helpers.run.params import ParameterError
 
 
 @pytest.mark.parametrize("profile", params.PROFILES)

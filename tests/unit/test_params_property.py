@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from digits_helpers import cli
-from digits_helpers.params import (
+from digits_helpers.core.registry import CNN_AUGMENTATIONS
+from digits_helpers.core.registry import SEARCH_STRATEGIES as STRATEGIES
+from digits_helpers.run.params import (
     KERAS_CONFIG_KEYS,
     MAX_SEED,
     SCHEMA,
@@ -27,8 +29,6 @@ from digits_helpers.params import (
     check_notebook_parameters,
     load_profile,
 )
-from digits_helpers.registry import CNN_AUGMENTATIONS
-from digits_helpers.registry import SEARCH_STRATEGIES as STRATEGIES
 
 SEEDS = st.integers(0, MAX_SEED)
 NOT_A_SEED = st.integers(max_value=-1) | st.integers(min_value=MAX_SEED + 1)

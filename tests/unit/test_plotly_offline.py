@@ -1,4 +1,4 @@
-"""Specifications of digits_helpers.plotly_offline (offline plotly output for the book)."""
+"""Specifications of digits_helpers.book.plotly_offline (offline plotly output for the book)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from digits_helpers import plotly_offline
-from digits_helpers.plotly_offline import (
+from digits_helpers.book import plotly_offline
+from digits_helpers.book.plotly_offline import (
     RENDERER_NAME,
     copy_plotly_js,
     figure_html,

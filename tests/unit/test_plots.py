@@ -1,4 +1,4 @@
-"""Specifications of the plotly figure builders in digits_helpers.plots."""
+"""Specifications of the plotly figure builders in digits_helpers.study.plots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 from sklearn.datasets import load_digits
 
-from digits_helpers import plots
+from digits_helpers.study import plots
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 from sklearn.tree import DecisionTreeClassifier
 
-from digits_helpers import progress
+from digits_helpers.core import progress
 
 
 class Terminal(io.StringIO):
@@ -47,7 +47,7 @@ def test_a_search_counts_its_fits_whoever_runs_them(tmp_path, monkeypatch, halvi
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingGridSearchCV
 
-    from digits_helpers.search import HALVING_FACTOR, halving_fits
+    from digits_helpers.models.search import HALVING_FACTOR, halving_fits
 
     state = tmp_path / "progress.json"
     monkeypatch.setenv(progress.ENV, str(state))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digits_helpers import registry, results
+from digits_helpers.core import registry
+from digits_helpers.study import results
 
 
 def test_every_stage_has_one_record_class_in_order():
@@ -54,7 +55,7 @@ def test_a_record_missing_a_field_names_it(tmp_path):
 
 def test_every_dataset_has_a_way_to_prepare_scans():
     """A dataset added to the registry must say how predict prepares a scan for its models."""
-    from digits_helpers.registry import DATASETS
-    from digits_helpers.scan import PREPARATIONS
+    from digits_helpers.core.registry import DATASETS
+    from digits_helpers.data.scan import PREPARATIONS
 
     assert set(PREPARATIONS) == set(DATASETS)

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from digits_helpers import results
+from digits_helpers.core import files
+from digits_helpers.study import results
 
 
 def test_stage_round_trip_converts_numpy(tmp_path):
@@ -27,9 +28,9 @@ def test_unknown_stage_is_refused(tmp_path):
 
 def test_failed_write_keeps_the_previous_file(tmp_path):
     path = tmp_path / "r.json"
-    results.write_json_atomic(path, {"good": 1})
+    files.write_json(path, {"good": 1})
     with pytest.raises(TypeError):
-        results.write_json_atomic(path, {"bad": object()})
+        files.write_json(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"good": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 

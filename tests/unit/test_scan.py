@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits_helpers import scan
+from digits_helpers.data import scan
 
 
 def test_the_bitmap_of_every_digit_counts_back_to_the_digit_exactly(digits):
@@ -154,7 +154,7 @@ def test_render_digit_draws_the_digit_with_the_requested_size_and_polarity(digit
 
 
 def test_every_digit_of_the_dataset_drawn_as_a_scan_is_read_as_one_digit(digits):
-    from digits_helpers import segment
+    from digits_helpers.data import segment
 
     for index, image in enumerate(digits.images):
         ink = scan.find_ink(scan.render_digit(image, 64) / 255)

@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 
-from digits_helpers import search
-from digits_helpers.search import HALVING_FACTOR
+from digits_helpers.models import search
+from digits_helpers.models.search import HALVING_FACTOR
 
 SMALL = {
     "hidden_layer_sizes": [[32]],

@@ -1,4 +1,4 @@
-"""Cutting a strip of handwritten digits into one mask per digit (digits_helpers.segment).
+"""Cutting a strip of handwritten digits into one mask per digit (digits_helpers.data.segment).
 
 The strips are synthetic: scikit-learn's 8x8 digits upsampled five times and thresholded
 into solid ink about 40 rows tall and 25 wide, or strokes drawn with numpy, placed side by
@@ -12,7 +12,7 @@ import pytest
 from scipy import ndimage
 from sklearn.datasets import load_digits
 
-from digits_helpers.segment import EIGHT_CONNECTED, Piece, compose_strip, segment_strip
+from digits_helpers.data.segment import EIGHT_CONNECTED, Piece, compose_strip, segment_strip
 
 MARGIN = 4  # compose_strip's default
 

@@ -26,17 +26,31 @@ LEVEL_MARKERS = {
 }
 
 
+def _module_names() -> set[str]:
+    """The package's modules, dotted below it: ``models.keras_mlp``."""
+    return {
+        ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        for path in PACKAGE.rglob("*.py")
+        if path.stem != "__init__"
+    }
+
+
 def _imported_modules(tree: ast.AST, top_level_only: bool) -> set[str]:
-    """digits_helpers modules a module imports (``from digits_helpers import x`` -> x)."""
+    """digits_helpers modules a module imports, dotted below the package.
+
+    ``from digits_helpers.models import keras_mlp`` and
+    ``from digits_helpers.models.keras_mlp import train`` both give ``models.keras_mlp``.
+    """
+    modules = _module_names()
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     names = set()
     for node in nodes:
-        if isinstance(node, ast.ImportFrom) and node.module == "digits_helpers":
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PREFIX):
-            names.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PREFIX):
+            base = node.module.removeprefix(PREFIX)
+            for alias in node.names:
+                names.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
         elif isinstance(node, ast.Import):
-            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith(PREFIX)}
+            names |= {a.name.removeprefix(PREFIX) for a in node.names if a.name.startswith(PREFIX)}
     return names
 
 
@@ -56,7 +70,10 @@ def _loads_tensorflow(tree: ast.AST) -> bool:
 
 def tensorflow_modules() -> set[str]:
     """digits_helpers modules whose import loads TensorFlow, from their sources."""
-    trees = {path.stem: ast.parse(path.read_bytes()) for path in PACKAGE.glob("*.py")}
+    trees = {
+        ".".join(path.relative_to(PACKAGE).with_suffix("").parts): ast.parse(path.read_bytes())
+        for path in PACKAGE.rglob("*.py")
+    }
     loading = {name for name, tree in trees.items() if _loads_tensorflow(tree)}
     while True:
         more = {
@@ -70,8 +87,9 @@ def tensorflow_modules() -> set[str]:
 
 
 def test_the_tensorflow_modules_are_found():
-    assert {"tf_runtime", "keras_mlp", "beyond", "compare"} <= tensorflow_modules()
-    assert not {"data", "search", "plots", "pipeline", "params"} & tensorflow_modules()
+    found = tensorflow_modules()
+    assert {"models.tf_runtime", "models.keras_mlp", "models.beyond", "study.compare"} <= found
+    assert not {"data.digits", "models.search", "study.plots", "run.pipeline", "run.params"} & found
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,322 @@
+"""Render an executed run into the Jupyter Book in ``_build/html``.
+
+A successful build writes a stamp, ``_build/digits-book-build.json``, naming the run
+and a digest of everything the html was made from (:func:`build_inputs_digest`);
+:func:`current_build` reads it back, so that ``digits-book publish`` knows whether
+``_build/html`` is the book of the run it publishes. The stamp is outside
+``_build/html``: it is not part of the published site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import nbformat
+import yaml
+
+from digits_helpers.book.parameter_page import PAGE as PARAMETER_PAGE
+from digits_helpers.book.parameter_page import page_text, write_parameter_page
+from digits_helpers.book.plotly_offline import copy_plotly_js
+from digits_helpers.core.registry import STAGES
+from digits_helpers.run.pipeline import find_root, latest_run
+from digits_helpers.study.results import RESULTS_FILE
+
+CHAPTERS_DIR = Path("book") / "chapters"
+HTML_DIR = Path("_build") / "html"
+STAMP_FILE = Path("_build") / "digits-book-build.json"
+# _config.yml with the repository buttons set for this clone; passed to --config.
+GENERATED_CONFIG = Path("_build") / "digits-book-config.yml"
+# user@host:path, git's scp-like syntax for ssh (no scheme, a colon before any slash)
+_SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>(?!/).+)$")
+
+
+class BuildFailed(RuntimeError):
+    """The strict book build reported warnings or errors."""
+
+
+class BuildRefused(ValueError):
+    """The run to build is damaged: nothing is built, the previous book stays."""
+
+
+def check_run_files(root: Path, run_name: str) -> None:
+    """Refuse a run whose ``results.json`` or notebooks are missing or unreadable.
+
+    Parameters
+    ----------
+    root : Path
+        The project directory.
+    run_name : str
+        A run in ``runs/``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No ``results.json`` (the run never finished).
+    BuildRefused
+        ``results.json`` is not a JSON object, or a notebook is missing or not a
+        notebook: the files were damaged after the run.
+    """
+    run_dir = root / "runs" / run_name
+    again = f"execute `digits-book run --name {run_name}` again"
+    path = run_dir / RESULTS_FILE
+    if not path.exists():
+        raise FileNotFoundError(
+            f"run {run_name!r} has no results.json in {run_dir}: execute `digits-book run "
+            f"--name {run_name}` first"
+        )
+    try:
+        document = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        raise BuildRefused(f"{path} is damaged ({exc}): {again}") from None
+    if not isinstance(document, dict) or "parameters" not in document:
+        raise BuildRefused(f"{path} is not the results of a run: {again}")
+    for step in STAGES:
+        try:
+            nbformat.read(run_dir / step.filename, as_version=4)
+        except FileNotFoundError:
+            raise BuildRefused(f"{run_dir / step.filename} is missing: {again}") from None
+        except Exception as exc:  # nbformat raises JSON, validation and reader errors
+            raise BuildRefused(
+                f"{run_dir / step.filename} is damaged ({type(exc).__name__}): {again}"
+            ) from None
+
+
+def stage_chapters(root: Path, run_name: str) -> Path:
+    """Copy a run's executed notebooks to ``book/chapters/`` where ``_toc.yml`` finds them.
+
+    Also writes the generated ``book/parameters.md``
+    (:func:`digits_helpers.book.parameter_page.write_parameter_page`) from the parameter
+    schema, the profiles and the ``parameters`` cells of the staged chapters. Like the
+    chapters, it is ignored by git: it is rewritten by every build, so it cannot fall
+    behind the schema.
+    """
+    run_dir = root / "runs" / run_name
+    check_run_files(root, run_name)
+    chapters = root / CHAPTERS_DIR
+    shutil.rmtree(chapters, ignore_errors=True)
+    chapters.mkdir(parents=True)
+    for step in STAGES:
+        shutil.copy2(run_dir / step.filename, chapters / step.filename)
+    write_parameter_page(root, [chapters / step.filename for step in STAGES])
+    return chapters
+
+
+def normalise_remote_url(url: str) -> str | None:
+    """The web address of a git remote, or None when it has none.
+
+    ``git@github.com:owner/repo.git``, ``ssh://git@github.com/owner/repo`` and
+    ``https://token@github.com/owner/repo.git`` all give
+    ``https://github.com/owner/repo``: ssh becomes https, credentials, ports and
+    ``.git`` are dropped. A local path or ``file://`` URL has no web page (and
+    would publish a path of this machine): None.
+
+    Parameters
+    ----------
+    url : str
+        What ``git remote get-url`` prints.
+
+    Returns
+    -------
+    str or None
+        ``https://host/owner/repo`` (``http://`` kept as such), or None.
+    """
+    url = url.strip()
+    scp = _SCP_LIKE.match(url)
+    if scp and "://" not in url:
+        scheme, host, path = "https", scp["host"], scp["path"]
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http", "ssh", "git", "git+ssh", "ssh+git"):
+            return None
+        scheme = "http" if parts.scheme == "http" else "https"
+        host, path = parts.hostname, parts.path
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if not host or not path:
+        return None
+    return f"{scheme}://{host}/{path}"
+
+
+def repository_url(root: Path, remote: str = "origin") -> str | None:
+    """Web address of the project's ``remote`` (see :func:`normalise_remote_url`).
+
+    Parameters
+    ----------
+    root : Path
+        The project directory.
+    remote : str, default "origin"
+        The git remote whose URL the book links to.
+
+    Returns
+    -------
+    str or None
+        None outside a git repository, without such a remote, or for a local one.
+    """
+    try:
+        completed = subprocess.run(
+            ["git", "remote", "get-url", remote],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:  # no git on this machine
+        return None
+    if completed.returncode != 0:
+        return None
+    return normalise_remote_url(completed.stdout)
+
+
+def repository_settings(url: str | None) -> dict[str, Any]:
+    """The ``_config.yml`` overrides that point the book's buttons at ``url``.
+
+    Parameters
+    ----------
+    url : str or None
+        The repository's web address, from :func:`repository_url`.
+
+    Returns
+    -------
+    dict
+        ``repository.url`` and the repository and issues buttons turned on; empty
+        (the buttons stay as ``_config.yml`` has them: off) when ``url`` is None.
+    """
+    if url is None:
+        return {}
+    return {
+        "repository": {"url": url},
+        "html": {"use_repository_button": True, "use_issues_button": True},
+    }
+
+
+def book_config(root: Path, url: str | None) -> dict[str, Any]:
+    """``_config.yml`` with :func:`repository_settings` merged in."""
+    config = yaml.safe_load((root / "_config.yml").read_text()) or {}
+    for section, values in repository_settings(url).items():
+        config[section] = {**(config.get(section) or {}), **values}
+    return config
+
+
+def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
+    """A digest of what the book of ``run_name`` is made from.
+
+    The run's ``results.json`` and executed notebooks, the book's own pages
+    (``book/`` but the staged chapters), the generated parameters page as it would
+    be written now, the stylesheets in ``_static/``, ``_config.yml``, ``_toc.yml``, the
+    repository address and the jupyter-book version: if any of them differs, the
+    html in ``_build/html`` is not the book of this run as it would be built now.
+
+    Parameters
+    ----------
+    root : Path
+        The project directory.
+    run_name : str
+        A run in ``runs/``.
+    url : str or None
+        The repository address the buttons link to.
+
+    Returns
+    -------
+    str
+        A sha256 hex digest.
+    """
+    run_dir = root / "runs" / run_name
+    files = [run_dir / RESULTS_FILE, *(run_dir / step.filename for step in STAGES)]
+    chapters = root / CHAPTERS_DIR
+    generated = root / PARAMETER_PAGE  # hashed as it would be written now: see below
+    files += sorted(
+        p
+        for p in (root / "book").rglob("*")
+        if p.is_file()
+        and chapters not in p.parents
+        and p != generated
+        and "__pycache__" not in p.parts
+    )
+    files += sorted((root / "_static").glob("*.css"))  # the book's own stylesheets
+    files += [root / "_config.yml", root / "_toc.yml"]
+    sha = hashlib.sha256()
+    for part in (run_name, url or "", metadata.version("jupyter-book")):
+        sha.update(f"{part}\n".encode())
+    for path in files:
+        sha.update(path.relative_to(root).as_posix().encode() + b"\0")
+        sha.update(hashlib.sha256(path.read_bytes()).digest())
+    # The parameters page as this code would write it (schema, profiles, the run's
+    # parameters cells), not the file a possibly older build left in book/.
+    page = page_text([run_dir / step.filename for step in STAGES])
+    sha.update(PARAMETER_PAGE.as_posix().encode() + b"\0")
+    sha.update(hashlib.sha256(page.encode()).digest())
+    return sha.hexdigest()
+
+
+def current_build(root: Path) -> dict[str, str] | None:
+    """The stamp of the last successful build: ``{"run": ..., "inputs": ...}``, or None."""
+    path = root / STAMP_FILE
+    if not (path.exists() and (root / HTML_DIR / "index.html").exists()):
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def is_current(root: Path, run_name: str) -> bool:
+    """Whether ``_build/html`` is the book of ``run_name`` as a build would make it now."""
+    stamp = current_build(root)
+    if stamp is None or stamp.get("run") != run_name:
+        return False
+    return stamp.get("inputs") == build_inputs_digest(root, run_name, repository_url(root))
+
+
+def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
+    """Strict Jupyter Book build of a run; returns ``_build/html``.
+
+    Warnings fail the build (``-W -n --keep-going``): a missing figure, a broken
+    glue reference or a notebook that failed are errors, not silent gaps. When the
+    repository has a web address (:func:`repository_url`), the book's repository
+    and issues buttons link to it. A successful build writes the stamp that
+    :func:`is_current` reads; a failed one leaves none.
+    """
+    root = find_root(root)
+    run_name = run_name or latest_run(root)
+    check_run_files(root, run_name)  # before anything of the previous book is touched
+    (root / STAMP_FILE).unlink(missing_ok=True)
+    stage_chapters(root, run_name)
+    copy_plotly_js(root / "_static")
+    url = repository_url(root)
+    config = root / GENERATED_CONFIG
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "# Generated by digits-book build from _config.yml: edit that file instead.\n"
+        + yaml.safe_dump(book_config(root, url), sort_keys=False)
+    )
+    beside_python = Path(sys.executable).with_name("jupyter-book")
+    jupyter_book = str(beside_python) if beside_python.exists() else shutil.which("jupyter-book")
+    if jupyter_book is None:
+        raise FileNotFoundError("the jupyter-book command is not installed")
+    command = [
+        jupyter_book,
+        "build",
+        str(root),
+        "--config",
+        str(config),
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
+    completed = subprocess.run(command, cwd=root, check=False)
+    if completed.returncode != 0:
+        raise BuildFailed(
+            f"jupyter-book build failed (exit {completed.returncode}); see the warnings above"
+        )
+    stamp = {"run": run_name, "inputs": build_inputs_digest(root, run_name, url)}
+    (root / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
+    return root / HTML_DIR

@@ -1,0 +1,286 @@
+"""Where the study's parallel work runs: local processes, or a Dask cluster.
+
+The ``scheduler`` parameter chooses:
+
+- ``""`` (empty): local worker processes, joblib's default backend, as before;
+- ``"local"``: a ``dask.distributed`` ``LocalCluster`` started for the notebook, one
+  single-threaded worker process per core;
+- ``"tcp://host:port"``: an existing Dask cluster's scheduler.
+
+With Dask, the scikit-learn searches run through joblib's Dask backend, so
+scikit-learn's own search code runs unchanged and gives the same numbers; the other
+independent pieces of work (the repeated-split retraining) are submitted to the same
+cluster as tasks by :meth:`Backend.map`. Every task is seeded by its arguments alone,
+so the results do not depend on which worker, or which scheduler, ran it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from digits_helpers.core import progress
+
+LOCAL = "local"
+# tcp://host:port, host a name or an IPv4 address (IPv6 in brackets).
+ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
+ACCEPTS = "'' (local processes), 'local' (a Dask LocalCluster) or a scheduler's 'tcp://host:port'"
+# run_tasks(function, items, label=...) -> [function(item) for item in items], anywhere:
+# Backend.map, or one after the other when a function takes no such argument.
+RunTasks = Callable[..., list]
+CONNECT_SECONDS = 10  # how long to wait for a scheduler before saying it cannot be reached
+
+
+class ClusterUnreachable(ConnectionError):
+    """The scheduler's address does not answer; the message names it and why."""
+
+
+def check_scheduler(value: Any) -> str:
+    """A valid ``scheduler`` value, or a ``ValueError`` saying what is accepted.
+
+    Parameters
+    ----------
+    value : Any
+        ``""``, ``"local"`` or ``"tcp://host:port"`` (port 1 to 65535).
+
+    Returns
+    -------
+    str
+        The value.
+
+    Raises
+    ------
+    ValueError
+        Anything else.
+    """
+    if value in ("", LOCAL):
+        return value
+    match = ADDRESS.fullmatch(value) if isinstance(value, str) else None
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ValueError(f"must be {ACCEPTS}")
+    return value
+
+
+def check_reachable(scheduler: str, *, timeout: float = CONNECT_SECONDS) -> None:
+    """Fail fast when a ``tcp://`` scheduler does not answer; nothing to check otherwise.
+
+    Parameters
+    ----------
+    scheduler : str
+        A valid ``scheduler`` value.
+    timeout : float, default=CONNECT_SECONDS
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    ClusterUnreachable
+        The scheduler cannot be reached, or answers with no worker.
+    """
+    if not scheduler.startswith("tcp://"):
+        return
+    match = ADDRESS.fullmatch(scheduler)
+    host = match["host"].strip("[]")
+    try:  # a refused or unroutable address answers at once, before Dask's retries
+        with socket.create_connection((host, int(match["port"])), timeout=timeout) as probe:
+            # A Dask scheduler speaks first (its handshake); Dask's own client would wait
+            # for it without end on a port that accepts and stays silent.
+            if not probe.recv(1):
+                raise ConnectionResetError("it closed the connection without answering")
+    except TimeoutError:
+        raise ClusterUnreachable(
+            f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s: the port"
+            " answers nothing (is a Dask scheduler listening there, `dask scheduler --port"
+            " PORT`, or another service?)"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise ClusterUnreachable(
+            f"cannot reach the Dask scheduler at {scheduler}: {reason}"
+        ) from None
+    with _client(scheduler, timeout) as client:
+        if not client.scheduler_info().get("workers"):
+            raise ClusterUnreachable(f"the Dask scheduler at {scheduler} has no worker")
+
+
+@contextlib.contextmanager
+def _client(address: str, timeout: float, *, set_as_default: bool = False) -> Iterator[Any]:
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout, set_as_default=set_as_default)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ClusterUnreachable(
+            f"cannot reach the Dask scheduler at {address} within {timeout:g} s: {reason}"
+        ) from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _call(function: Callable[[Any], Any], item: Any) -> Any:
+    return function(item)
+
+
+def here(function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks") -> list:
+    """``[function(item) for item in items]`` in this process, one after the other.
+
+    The default ``run_tasks`` of the training functions; the count is shown in the
+    terminal as for :meth:`Backend.map`.
+
+    Parameters
+    ----------
+    function : callable
+        A function of one argument.
+    items : Sequence
+        One call per item.
+    label : str, default="tasks"
+        What the calls are, for the progress shown in the terminal.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``items``.
+    """
+    items = list(items)
+    advance = progress.counting(label, len(items))
+    results = []
+    for item in items:
+        results.append(function(item))
+        advance()
+    return results
+
+
+@dataclass
+class Backend:
+    """Runs independent tasks where the ``scheduler`` parameter says.
+
+    Attributes
+    ----------
+    scheduler : str
+        The parameter's value.
+    client : distributed.Client or None
+        The Dask client, or None for local processes.
+    n_jobs : int
+        Local worker processes (joblib's convention: -1 for every core).
+    """
+
+    scheduler: str
+    client: Any = None
+    n_jobs: int = -1
+
+    @property
+    def where(self) -> str:
+        """A short description: ``2 local processes`` or ``Dask at tcp://...``."""
+        if self.client is None:
+            return f"local processes (n_jobs={self.n_jobs})"
+        workers = len(self.client.scheduler_info().get("workers", {}))
+        place = "a LocalCluster" if self.scheduler == LOCAL else self.scheduler
+        return f"Dask ({place}, {workers} workers)"
+
+    @property
+    def cluster_map(self) -> RunTasks:
+        """:meth:`map` on a Dask cluster; :func:`here` with local processes.
+
+        For work that gains little from local processes: a few Keras trainings, which
+        the notebook's warm TensorFlow runs at once, where a new local process would
+        first spend seconds importing it.
+        """
+        return self.map if self.client is not None else here
+
+    def map(
+        self, function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks"
+    ) -> list:
+        """``[function(item) for item in items]``, the calls spread over the workers.
+
+        Parameters
+        ----------
+        function : callable
+            A function of one argument; it and the items must pickle (cloudpickle
+            for Dask), and it must not depend on the worker it runs in.
+        items : Sequence
+            One task per item.
+        label : str, default="tasks"
+            What the tasks are, for the progress shown in the terminal
+            (:mod:`digits_helpers.core.progress`).
+
+        Returns
+        -------
+        list
+            The results, in the order of ``items``.
+        """
+        items = list(items)
+        advance = progress.counting(label, len(items))
+        if self.client is not None:
+            from distributed import as_completed
+
+            # The function carries the data (a partial over the training set): sent to
+            # every worker once, not once per task.
+            [shared] = self.client.scatter([function], broadcast=True, hash=False)
+            futures = self.client.map(_call, [shared] * len(items), items, pure=False)
+            for _ in as_completed(futures):
+                advance()
+            return self.client.gather(futures)
+        from joblib import Parallel, delayed
+
+        results = []
+        calls = (delayed(function)(item) for item in items)
+        for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(calls):
+            results.append(result)
+            advance()
+        return results
+
+
+@contextlib.contextmanager
+def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
+    """Run the enclosed work where ``scheduler`` says; joblib follows inside.
+
+    Parameters
+    ----------
+    scheduler : str
+        ``""``, ``"local"`` or ``"tcp://host:port"`` (:func:`check_scheduler`).
+    n_jobs : int, default=-1
+        Local processes when ``scheduler`` is empty; the LocalCluster's workers when it
+        is ``"local"`` (-1: one per core).
+
+    Yields
+    ------
+    Backend
+        Its :meth:`Backend.map` submits independent tasks to the same place.
+
+    Raises
+    ------
+    ClusterUnreachable
+        A ``tcp://`` scheduler that does not answer.
+    """
+    check_scheduler(scheduler)
+    if not scheduler:
+        yield Backend(scheduler, None, n_jobs)
+        return
+    import joblib
+    from distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if scheduler == LOCAL:
+            cores = os.cpu_count() or 1  # joblib's convention: -1 every core, -2 all but one
+            workers = max(cores + 1 + n_jobs, 1) if n_jobs < 0 else n_jobs
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # its HTTP server always starts: any free port
+                    silence_logs=50,  # logging.CRITICAL: the book stays quiet
+                )
+            )
+            client = stack.enter_context(Client(cluster, set_as_default=True))
+        else:
+            client = stack.enter_context(_client(scheduler, CONNECT_SECONDS, set_as_default=True))
+        stack.enter_context(joblib.parallel_config(backend="dask"))
+        yield Backend(scheduler, client, n_jobs)
