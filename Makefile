@@ -27,7 +27,8 @@ help:
 	@echo "make lab        JupyterLab on notebooks/ (run 01 to 07 in order)"
 	@echo "make notebooks  re-execute notebooks/ in place (smoke profile) after an intended change"
 	@echo "make bench      reference vs ours, side by side (bench-quick: a 3-minute version)"
-	@echo "make lint       ruff check and format check, actionlint on the workflows"
+	@echo "make lint       ruff check and format check, the package's layers (import-linter),"
+	@echo "                actionlint on the workflows"
 	@echo "make publish    commit the latest run's book to gh-pages (PUSH=1: and push it)"
 	@echo "make lock       re-pin $(LOCK) (and environment.yml) after changing pyproject.toml"
 
@@ -167,6 +168,7 @@ notebooks: venv data
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 format: venv
