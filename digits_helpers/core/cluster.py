@@ -10,12 +10,13 @@ The ``scheduler`` parameter chooses:
 With Dask, the scikit-learn searches run through joblib's Dask backend, so
 scikit-learn's own search code runs unchanged and gives the same numbers; the other
 independent pieces of work (the repeated-split retraining) are submitted to the same
-cluster as tasks by :meth:`Backend.map`. Every task is seeded by its arguments alone,
+cluster as tasks by :meth:`Workers.map`. Every task is seeded by its arguments alone,
 so the results do not depend on which worker, or which scheduler, ran it.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -31,7 +32,7 @@ LOCAL = "local"
 ADDRESS = re.compile(r"tcp://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})")
 ACCEPTS = "'' (local processes), 'local' (a Dask LocalCluster) or a scheduler's 'tcp://host:port'"
 # run_tasks(function, items, label=...) -> [function(item) for item in items], anywhere:
-# Backend.map, or one after the other when a function takes no such argument.
+# Workers.map, or one after the other when a function takes no such argument.
 RunTasks = Callable[..., list]
 CONNECT_SECONDS = 10  # how long to wait for a scheduler before saying it cannot be reached
 
@@ -128,11 +129,13 @@ def _call(function: Callable[[Any], Any], item: Any) -> Any:
     return function(item)
 
 
-def here(function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks") -> list:
+def in_this_process(
+    function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks"
+) -> list:
     """``[function(item) for item in items]`` in this process, one after the other.
 
     The default ``run_tasks`` of the training functions; the count is shown in the
-    terminal as for :meth:`Backend.map`.
+    terminal as for :meth:`Workers.map`.
 
     Parameters
     ----------
@@ -158,7 +161,7 @@ def here(function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "
 
 
 @dataclass
-class Backend:
+class Workers:
     """Runs independent tasks where the ``scheduler`` parameter says.
 
     Attributes
@@ -185,14 +188,14 @@ class Backend:
         return f"Dask ({place}, {workers} workers)"
 
     @property
-    def cluster_map(self) -> RunTasks:
-        """:meth:`map` on a Dask cluster; :func:`here` with local processes.
+    def keras_map(self) -> RunTasks:
+        """:meth:`map` on a Dask cluster; :func:`in_this_process` without one.
 
         For work that gains little from local processes: a few Keras trainings, which
         the notebook's warm TensorFlow runs at once, where a new local process would
         first spend seconds importing it.
         """
-        return self.map if self.client is not None else here
+        return self.map if self.client is not None else in_this_process
 
     def map(
         self, function: Callable[[Any], Any], items: Sequence[Any], *, label: str = "tasks"
@@ -238,7 +241,7 @@ class Backend:
 
 
 @contextlib.contextmanager
-def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
+def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Workers]:
     """Run the enclosed work where ``scheduler`` says; joblib follows inside.
 
     Parameters
@@ -251,8 +254,8 @@ def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
 
     Yields
     ------
-    Backend
-        Its :meth:`Backend.map` submits independent tasks to the same place.
+    Workers
+        Its :meth:`Workers.map` submits independent tasks to the same place.
 
     Raises
     ------
@@ -261,7 +264,7 @@ def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
     """
     check_scheduler(scheduler)
     if not scheduler:
-        yield Backend(scheduler, None, n_jobs)
+        yield Workers(scheduler, None, n_jobs)
         return
     import joblib
     from distributed import Client, LocalCluster
@@ -283,4 +286,37 @@ def backend(scheduler: str, *, n_jobs: int = -1) -> Iterator[Backend]:
         else:
             client = stack.enter_context(_client(scheduler, CONNECT_SECONDS, set_as_default=True))
         stack.enter_context(joblib.parallel_config(backend="dask"))
-        yield Backend(scheduler, client, n_jobs)
+        yield Workers(scheduler, client, n_jobs)
+
+
+_chapter_workers = contextlib.ExitStack()
+atexit.register(_chapter_workers.close)
+
+
+def workers(scheduler: str, *, n_jobs: int = -1) -> Workers:
+    """The workers of a chapter: chosen once, used by every cell, closed when the kernel ends.
+
+    A notebook calls this once, after its parameters are checked, and passes the result's
+    :meth:`Workers.map`, :attr:`Workers.keras_map` and :attr:`Workers.n_jobs` to the
+    trainers; with Dask, joblib (so scikit-learn's searches) uses the cluster until the
+    kernel exits. A second call (a cell run again in JupyterLab) closes the first's.
+
+    Parameters
+    ----------
+    scheduler : str
+        ``""``, ``"local"`` or ``"tcp://host:port"`` (:func:`check_scheduler`).
+    n_jobs : int, default=-1
+        As for :func:`backend`.
+
+    Returns
+    -------
+    Workers
+        Open until the interpreter exits or the next call.
+
+    Raises
+    ------
+    ClusterUnreachable
+        A ``tcp://`` scheduler that does not answer.
+    """
+    _chapter_workers.close()
+    return _chapter_workers.enter_context(backend(scheduler, n_jobs=n_jobs))

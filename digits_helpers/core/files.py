@@ -118,3 +118,27 @@ def write_json(path: Path, data: Any) -> Path:
         ``path``.
     """
     return write_text(path, json.dumps(jsonable(data), indent=2) + "\n")
+
+
+_scratch_folders: list[tempfile.TemporaryDirectory] = []
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A new temporary folder that is removed, with its files, when the interpreter exits.
+
+    For a chapter that writes image files only to read them back: nothing to clean up
+    in a cell of its own, and nothing left behind by a kernel that ends.
+
+    Parameters
+    ----------
+    prefix : str
+        The start of the folder's name, such as ``"digits-book-scans-"``.
+
+    Returns
+    -------
+    Path
+        The folder, empty.
+    """
+    folder = tempfile.TemporaryDirectory(prefix=prefix)
+    _scratch_folders.append(folder)  # kept alive: removed by its finalizer at exit
+    return Path(folder.name)

@@ -66,3 +66,15 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "system": f"{platform.system()} {platform.machine()}",
     }
+
+
+def described() -> str:
+    """The machine in a few words, as the book names it beside a timing.
+
+    Returns
+    -------
+    str
+        Such as ``"AMD EPYC, 2 cores"``: :func:`machine`'s CPU and cores.
+    """
+    found = machine()
+    return f"{found['cpu']}, {found['cores']} cores"

@@ -15,7 +15,7 @@ draws it on its own standard error (:class:`Watcher`):
 
 The counts are of work finished in the kernel's view, whichever scheduler ran it: joblib
 (and through it Dask) calls back in the kernel when a batch of fits ends, and
-:meth:`digits_helpers.core.cluster.Backend.map` counts its tasks as their results arrive.
+:meth:`digits_helpers.core.cluster.Workers.map` counts its tasks as their results arrive.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from digits_helpers.core import progress
-from digits_helpers.core.cluster import RunTasks, here
+from digits_helpers.core.cluster import RunTasks, in_this_process
 from digits_helpers.core.formatting import pct
 from digits_helpers.core.registry import CNN, CNN_AUGMENTATIONS, SHIFTED_MLP, SVC
 from digits_helpers.data import augment
@@ -103,7 +103,7 @@ def train_shifted_mlp(
         configuration.
     run_tasks : callable, optional
         Where the configurations train, as independent tasks
-        (:meth:`digits_helpers.core.cluster.Backend.map`); here, one after the other, by
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here, one after the other, by
         default. The results are the same.
 
     Returns
@@ -330,7 +330,7 @@ def train_cnn(
         Seed of the initial weights, the dropout, the shuffles and the variants.
     run_tasks : callable, optional
         Where the candidates train, as independent tasks
-        (:meth:`digits_helpers.core.cluster.Backend.map`); here, one after the other, by
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here, one after the other, by
         default. The final CNN is trained here.
 
     Returns
@@ -372,7 +372,7 @@ def train_cnn(
             seed=seed,
             **settings,
         )
-        tried = (run_tasks or here)(trial, candidates, label="CNN candidates")
+        tried = (run_tasks or in_this_process)(trial, candidates, label="CNN candidates")
         for candidate, (scores, spent) in zip(candidates, tried, strict=True):
             validation[candidate] = scores
             seconds += spent

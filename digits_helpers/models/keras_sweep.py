@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from digits_helpers.core.cluster import RunTasks, here
+from digits_helpers.core.cluster import RunTasks, in_this_process
 from digits_helpers.core.formatting import pct
 from digits_helpers.models.keras_config import KerasConfig, as_configs
 from digits_helpers.models.keras_mlp import Augment, KerasRun, Trainer, train_configuration
@@ -150,7 +150,7 @@ def run_sweep(
         As in :func:`train_configuration`.
     run_tasks : callable, optional
         ``run_tasks(function, items, label=...)``, such as
-        :meth:`digits_helpers.core.cluster.Backend.map`: each configuration becomes an
+        :meth:`digits_helpers.core.cluster.Workers.map`: each configuration becomes an
         independent task, trained wherever it runs with the same seed, so the runs are
         the ones trained here one after the other. By default they are trained here.
     label : str, default="Keras configurations"
@@ -172,7 +172,7 @@ def run_sweep(
         trainer=trainer,
         augment=augment,
     )
-    return KerasSweep.from_runs((run_tasks or here)(train, configs, label=label))
+    return KerasSweep.from_runs((run_tasks or in_this_process)(train, configs, label=label))
 
 
 def rounded_table(table: pd.DataFrame) -> pd.DataFrame:

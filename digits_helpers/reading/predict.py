@@ -102,13 +102,15 @@ class Reading:
         """The digits as a string, ``?`` for an unsure one."""
         return "".join(d.shown for d in self.digits)
 
-    def line(self, form: bool) -> str:
+    def line(self, form: bool, *, name_only: bool = False) -> str:
         """One line for the terminal.
 
         Parameters
         ----------
         form : bool
             Whether the file was read as a form strip.
+        name_only : bool, default=False
+            Name the file without its folder (a page shows no scratch folder's path).
 
         Returns
         -------
@@ -117,18 +119,19 @@ class Reading:
             ``path: 12?45 [1 0.99, 2 0.98, ? 0.52 (7|1), ...]`` for a strip, or
             ``path: error: ...``.
         """
+        path = Path(self.path).name if name_only else self.path
         if self.error is not None:
-            return f"{self.path}: error: {self.error}"
+            return f"{path}: error: {self.error}"
         if not form:
             (digit,) = self.digits
             top = ", ".join(f"{d} {p:.3f}" for d, p in digit.top)
             flag = ", unsure" if digit.unsure else ""
-            return f"{self.path}: {digit.shown} (p={digit.probability:.3f}{flag}; top {TOP}: {top})"
+            return f"{path}: {digit.shown} (p={digit.probability:.3f}{flag}; top {TOP}: {top})"
         parts = []
         for digit in self.digits:
             alternatives = f" ({digit.top[0][0]}|{digit.top[1][0]})" if digit.unsure else ""
             parts.append(f"{digit.shown} {digit.probability:.2f}{alternatives}")
-        return f"{self.path}: {self.text} [{', '.join(parts)}]"
+        return f"{path}: {self.text} [{', '.join(parts)}]"
 
     def to_json(self, model: Model) -> str:
         """One JSON line.

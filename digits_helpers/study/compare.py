@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from digits_helpers.core.cluster import RunTasks, here
+from digits_helpers.core.cluster import RunTasks, in_this_process
 from digits_helpers.core.formatting import pct
 from digits_helpers.core.registry import (
     CNN,
@@ -197,7 +197,7 @@ def repeated_scores(
         Keep each class's share equal in training and test rows.
     run_tasks : callable, optional
         ``run_tasks(function, items, label=...) -> [function(item) for item in items]``,
-        such as :meth:`digits_helpers.core.cluster.Backend.map`; here, one after the other,
+        such as :meth:`digits_helpers.core.cluster.Workers.map`; here, one after the other,
         by default.
 
     Returns
@@ -208,7 +208,7 @@ def repeated_scores(
     """
     tasks = [(fit_predict, seed) for fit_predict in predictors.values() for seed in seeds]
     score = partial(_score, dataset, test_size=test_size, stratify=stratify)
-    scores = (run_tasks or here)(score, tasks, label="repeated splits: trainings")
+    scores = (run_tasks or in_this_process)(score, tasks, label="repeated splits: trainings")
     per_model = iter(scores)
     return {name: [next(per_model) for _ in seeds] for name in predictors}
 

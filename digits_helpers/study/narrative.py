@@ -718,3 +718,23 @@ def library_paths_summary(table, *, machine: str) -> str:
         " library's arithmetic; the compiled Keras loop draws its own shuffles from the"
         " seed, so its network differs slightly from `fit`'s." + reading
     )
+
+
+def verdict_glue(verdicts: Mapping[str, Verdict]) -> dict[str, str]:
+    """Each question's answer and evidence as plain text, by glue name.
+
+    Parameters
+    ----------
+    verdicts : Mapping of str to Verdict
+        Question name (such as ``"target"``) -> its verdict.
+
+    Returns
+    -------
+    dict of str to str
+        ``<question>_answer`` and ``<question>_evidence`` -> :func:`plain` text.
+    """
+    glued = {}
+    for question, verdict in verdicts.items():
+        glued[f"{question}_answer"] = plain(verdict.answer)
+        glued[f"{question}_evidence"] = plain(verdict.evidence)
+    return glued

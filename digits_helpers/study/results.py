@@ -18,10 +18,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from digits_helpers.core import files
-from digits_helpers.core.machine import machine, package_versions
-from digits_helpers.core.registry import KERAS_MLP, SKLEARN_MLP, STAGE_KEYS, Model, stage
+from digits_helpers.core import files, registry
+from digits_helpers.core.machine import described, machine, package_versions
+from digits_helpers.core.registry import (
+    CNN,
+    KERAS_MLP,
+    MODELS,
+    SHIFTED_MLP,
+    SKLEARN_MLP,
+    STAGE_KEYS,
+    SVC,
+    Model,
+    stage,
+)
 from digits_helpers.core.values import jsonable
+from digits_helpers.study.narrative import alike_test_digits
 
 RESULTS_FILE = "results.json"
 
@@ -167,6 +178,30 @@ class StageResult:
         """
         return cls.from_json(load_stage(run_dir, cls.stage))
 
+    def glued(self) -> dict[str, Any]:
+        """The numbers of this stage that the book's prose cites, by glue name.
+
+        Returns
+        -------
+        dict of str to Any
+            Glue name -> value, read from the record's fields; empty by default.
+        """
+        return {}
+
+    def glue(self, **more: Any) -> None:
+        """Glue :meth:`glued` and ``more`` for the book's pages, displaying nothing.
+
+        Parameters
+        ----------
+        **more : Any
+            Values the stage's record does not hold (a parameter such as a target, or a
+            sentence of :mod:`~digits_helpers.study.narrative`), by glue name.
+        """
+        from myst_nb import glue
+
+        for name, value in {**self.glued(), **more}.items():
+            glue(name, value, display=False)
+
     def predictions(self) -> dict[str, np.ndarray]:
         """Each model this stage chose: its predictions on the common test split.
 
@@ -207,6 +242,10 @@ class PreprocessingResult(StageResult):
     stage: ClassVar[str] = "preprocessing"
     dataset: dict
     class_counts: dict
+
+    def glued(self) -> dict[str, Any]:
+        sizes = ("n_samples", "n_features", "n_train", "n_test", "n_classes")
+        return {key: self.dataset[key] for key in sizes}
 
 
 @dataclass
@@ -279,6 +318,16 @@ class SklearnResult(_OneModelResult):
     test_predictions: list
     loss_curve: list
 
+    def glued(self) -> dict[str, Any]:
+        return {
+            "sklearn_best_cv": self.best_cv_score,
+            "sklearn_test_accuracy": self.test_accuracy,
+            "sklearn_search_seconds": self.search_seconds,
+            "sklearn_n_candidates": self.n_candidates,
+            "sklearn_n_fits": self.n_fits,
+            "sklearn_grid_size": self.grid_size,
+        }
+
 
 @dataclass
 class KerasResult(_OneModelResult):
@@ -319,6 +368,17 @@ class KerasResult(_OneModelResult):
     def best_config(self) -> dict:
         """The chosen configuration's settings."""
         return self.runs[self.best["index"]]["config"]
+
+    def glued(self) -> dict[str, Any]:
+        accuracies = [run["test_accuracy"] for run in self.runs]
+        return {
+            "keras_best_model": self.best["model"],
+            "keras_best_test_accuracy": self.best["test_accuracy"],
+            "keras_min_test_accuracy": min(accuracies),
+            "keras_max_test_accuracy": max(accuracies),
+            "keras_train_seconds": self.train_seconds,
+            "keras_n_models": len(self.runs),
+        }
 
 
 @dataclass
@@ -370,6 +430,16 @@ class BeyondResult(StageResult):
     def costs(self) -> dict[str, float]:
         return {m["name"]: float(m["train_seconds"]) for m in self.models}
 
+    def glued(self) -> dict[str, Any]:
+        cnn, svc = self.model(CNN.name), self.model(SVC.name)
+        return {
+            "shifted_mlp_test_accuracy": self.model(SHIFTED_MLP.name)["test_accuracy"],
+            "cnn_test_accuracy": cnn["test_accuracy"],
+            "cnn_train_seconds": cnn["train_seconds"],
+            "svc_test_accuracy": svc["test_accuracy"],
+            "svc_train_seconds": svc["train_seconds"],
+        }
+
 
 @dataclass
 class ComparisonResult(StageResult):
@@ -413,6 +483,22 @@ class ComparisonResult(StageResult):
     default_split: list
     library_paths: list
 
+    def glued(self) -> dict[str, Any]:
+        values = {
+            "mcnemar_p": self.mcnemar_p,
+            "paired_p": self.paired_t_p,
+            "n_repeat_seeds": len(self.repeat_seeds),
+        }
+        for model in MODELS:
+            values[f"{model.key}_repeated_mean"] = self.spread[model.name]["mean"]
+            values[f"{model.key}_repeated_std"] = self.spread[model.name]["std"]
+        for row in self.library_paths:
+            key = registry.model(row["model"]).key
+            ratio = row["training s, plain"] / row["training s, this project"]
+            values[f"{key}_plain_training_ratio"] = ratio
+            values[f"{key}_plain_alike"] = alike_test_digits(row)
+        return values
+
 
 @dataclass
 class ReadingResult(StageResult):
@@ -447,6 +533,23 @@ class ReadingResult(StageResult):
     strip: dict
     variants: list
     strangers: dict
+
+    def glued(self) -> dict[str, Any]:
+        strangers = {row["model"]: row for row in self.strangers["models"]}[self.model]
+        varied = {row["model"]: row for row in self.variants}[self.model]["varied"]
+        return {
+            "reading_model": self.model,
+            "reading_threshold": self.threshold,
+            "reading_min_agreement": float(min(row["agreement"] for row in self.agreement)),
+            "reading_files": int(sum(row["files"] for row in self.agreement)),
+            "strip_truth": self.strip["truth"],
+            "strip_read": self.strip["read"],
+            "best_varied_accuracy": float(varied),
+            "strangers_n": self.strangers["n_digits"],
+            "strangers_scan_size": self.strangers["scan_size"],
+            "best_strangers_accuracy": float(strangers["accuracy"]),
+            "best_strangers_answered_accuracy": float(strangers["answered_accuracy"]),
+        }
 
 
 @dataclass
@@ -491,6 +594,17 @@ class ReaderResult(StageResult):
     curve: list
     digits8: dict
     strips: dict
+
+    def glued(self) -> dict[str, Any]:
+        return {
+            "reader_accuracy": self.held_out["accuracy"],
+            "reader_answered": self.held_out["answered"],
+            "reader_answered_accuracy": self.held_out["answered_accuracy"],
+            "reader_threshold": self.threshold,
+            "reader_strips_exact": self.strips["exact"],
+            "reader_seconds_per_form": self.strips["seconds_per_strip"],
+            "machine": described(),
+        }
 
 
 STAGE_RESULTS: dict[str, type[StageResult]] = {

@@ -81,7 +81,7 @@ def test_tasks_come_back_in_order_and_counted_from_processes_or_a_local_cluster(
         if scheduler:
             assert len(workers.client.scheduler_info()["workers"]) == 2
     assert json.loads(state.read_text()) == {"label": "squares", "done": 7, "total": 7}
-    assert cluster.here(_square, [3, 2]) == [9, 4]
+    assert cluster.in_this_process(_square, [3, 2]) == [9, 4]
 
 
 def test_an_address_that_accepts_and_stays_silent_is_refused_in_one_line():
@@ -101,3 +101,18 @@ def test_an_address_that_accepts_and_stays_silent_is_refused_in_one_line():
     assert message.startswith(f"cannot reach the Dask scheduler at {address} within 2 s")
     assert "answers nothing" in message
     assert "\n" not in message
+
+
+def test_a_chapters_workers_stay_open_for_joblib_until_the_next_are_chosen():
+    from joblib.parallel import get_active_backend
+
+    chosen = cluster.workers("local", n_jobs=2)
+    try:
+        assert chosen.map(_square, [1, 2, 3]) == [1, 4, 9]
+        assert type(get_active_backend()[0]).__name__ == "DaskDistributedBackend"
+        assert chosen.keras_map == chosen.map
+    finally:
+        again = cluster.workers("", n_jobs=1)  # a notebook's cell run again
+    assert chosen.client.status == "closed"
+    assert type(get_active_backend()[0]).__name__ != "DaskDistributedBackend"
+    assert again.keras_map is cluster.in_this_process and again.n_jobs == 1

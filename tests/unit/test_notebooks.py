@@ -135,6 +135,20 @@ def _glued_keys(source: str) -> set[str]:
     return keys
 
 
+def _glued_names(cells) -> set[str]:
+    """What a committed chapter glues: the names in its code, and in its executed outputs
+    (a stage's record glues its own numbers: ``record.glue()``)."""
+    in_code = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
+    in_outputs = {
+        output.metadata["scrapbook"]["name"]
+        for cell in cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "scrapbook" in output.get("metadata", {})
+    }
+    return in_code | in_outputs
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_number_a_chapter_shows_is_glued_by_the_chapter(path):
     """A key the prose shows but the code never glues fails the strict build, late."""
@@ -142,7 +156,7 @@ def test_every_number_a_chapter_shows_is_glued_by_the_chapter(path):
     shown = {
         m["key"] for c in cells if c.cell_type == "markdown" for m in _GLUE_ROLE.finditer(c.source)
     }
-    glued = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
+    glued = _glued_names(cells)
     patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
     missing = {k for k in shown - glued if not any(p.match(k) for p in patterns)}
     assert missing == set()
@@ -167,7 +181,7 @@ def test_every_number_a_page_takes_from_a_chapter_is_glued_by_that_chapter():
         for match in [*_PAGE_GLUE.finditer(text), *_PAGE_GLUE_FIGURE.finditer(text)]:
             notebook = NOTEBOOKS[0].with_name(match["notebook"] + ".ipynb")
             cells = nbformat.read(notebook, as_version=4).cells
-            glued = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
+            glued = _glued_names(cells)
             patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
             if match["key"] not in glued and not any(p.match(match["key"]) for p in patterns):
                 missing.add(f"{page.name}: {match['notebook']}::{match['key']}")
