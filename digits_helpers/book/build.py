@@ -33,6 +33,13 @@ from digits_helpers.study.results import RESULTS_FILE
 CHAPTERS_DIR = Path("book") / "chapters"
 HTML_DIR = Path("_build") / "html"
 STAMP_FILE = Path("_build") / "digits-book-build.json"
+BUILD_LOG = Path("_build") / "build.log"  # jupyter-book's whole output, for the curious
+DOCTREES = Path("_build") / ".doctrees"  # Sphinx's record of what it has read
+# The lines of the build's output worth a reader's eye: its warnings and errors.
+_PROBLEM = re.compile(r"WARNING|ERROR|Warning, treated as error|build finished with problems")
+# A page of book/ that shows a chapter's numbers: {glue:text}`chapters/05_x.ipynb::key`
+# or a glued figure with ":doc: chapters/05_x.ipynb".
+_CITES_CHAPTER = re.compile(r"chapters/(\w+\.ipynb)")
 # _config.yml with the repository buttons set for this clone; passed to --config.
 GENERATED_CONFIG = Path("_build") / "digits-book-config.yml"
 # user@host:path, git's scp-like syntax for ssh (no scheme, a colon before any slash)
@@ -90,24 +97,51 @@ def check_run_files(root: Path, run_name: str) -> None:
             ) from None
 
 
-def stage_chapters(root: Path, run_name: str) -> Path:
+def stage_chapters(root: Path, run_name: str) -> list[str]:
     """Copy a run's executed notebooks to ``book/chapters/`` where ``_toc.yml`` finds them.
 
-    Also writes the generated ``book/parameters.md``
-    (:func:`digits_helpers.book.parameter_page.write_parameter_page`) from the parameter
-    schema, the profiles and the ``parameters`` cells of the staged chapters. Like the
-    chapters, it is ignored by git: it is rewritten by every build, so it cannot fall
+    Only the notebooks that differ from the staged ones are copied, so that Sphinx reads
+    again only what changed; the pages of ``book/`` that show a changed chapter's numbers
+    are marked changed too (their time set to now). Also writes the generated
+    ``book/parameters.md`` (:func:`digits_helpers.book.parameter_page.write_parameter_page`)
+    from the parameter schema, the profiles and the staged chapters' ``parameters``
+    cells, when its text changed. Like the chapters, it is ignored by git and cannot fall
     behind the schema.
+
+    Parameters
+    ----------
+    root : Path
+        The project directory.
+    run_name : str
+        A run in ``runs/``.
+
+    Returns
+    -------
+    list of str
+        The chapters' file names that were copied (all of them the first time).
     """
     run_dir = root / "runs" / run_name
     check_run_files(root, run_name)
     chapters = root / CHAPTERS_DIR
-    shutil.rmtree(chapters, ignore_errors=True)
-    chapters.mkdir(parents=True)
+    chapters.mkdir(parents=True, exist_ok=True)
+    wanted = {step.filename for step in STAGES}
+    for stale in chapters.iterdir():
+        if stale.name not in wanted:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    changed = []
     for step in STAGES:
-        shutil.copy2(run_dir / step.filename, chapters / step.filename)
-    write_parameter_page(root, [chapters / step.filename for step in STAGES])
-    return chapters
+        source, staged = run_dir / step.filename, chapters / step.filename
+        if not staged.is_file() or staged.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, staged)  # a new time: Sphinx reads it again
+            changed.append(step.filename)
+    for page in (root / "book").glob("*.md"):
+        if set(_CITES_CHAPTER.findall(page.read_text())) & set(changed):
+            page.touch()
+    staged_notebooks = [chapters / step.filename for step in STAGES]
+    page = root / PARAMETER_PAGE
+    if not page.is_file() or page.read_text() != page_text(staged_notebooks):
+        write_parameter_page(root, staged_notebooks)
+    return changed
 
 
 def normalise_remote_url(url: str) -> str | None:
@@ -279,24 +313,52 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
     """Strict Jupyter Book build of a run; returns ``_build/html``.
 
     Warnings fail the build (``-W -n --keep-going``): a missing figure, a broken
-    glue reference or a notebook that failed are errors, not silent gaps. When the
-    repository has a web address (:func:`repository_url`), the book's repository
-    and issues buttons link to it. A successful build writes the stamp that
-    :func:`is_current` reads; a failed one leaves none.
+    glue reference or a notebook that failed are errors, not silent gaps. The build is
+    incremental: when ``_build/html`` is already the book of this run as it would be
+    built now (:func:`is_current`) nothing runs, and otherwise Sphinx reads again only
+    the chapters and pages that changed. jupyter-book's output goes to
+    ``_build/build.log``; its warnings and errors are printed. When the repository has a
+    web address (:func:`repository_url`), the book's repository and issues buttons link
+    to it. A successful build writes the stamp that :func:`is_current` reads; a failed
+    one leaves none, and the next build reads everything again.
+
+    Parameters
+    ----------
+    run_name : str, optional
+        A run in ``runs/``; the latest by default.
+    root : Path, optional
+        The project directory; found from the working directory by default.
+
+    Returns
+    -------
+    Path
+        ``_build/html``.
+
+    Raises
+    ------
+    BuildRefused
+        The run's files are missing or damaged.
+    BuildFailed
+        jupyter-book failed or warned.
     """
     root = find_root(root)
     run_name = run_name or latest_run(root)
     check_run_files(root, run_name)  # before anything of the previous book is touched
+    if is_current(root, run_name):
+        print(f"_build/html is the book of run {run_name!r} already: nothing changed")
+        return root / HTML_DIR
     (root / STAMP_FILE).unlink(missing_ok=True)
-    stage_chapters(root, run_name)
+    changed = stage_chapters(root, run_name)
     copy_plotly_js(root / "_static")
     url = repository_url(root)
     config = root / GENERATED_CONFIG
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
+    config_text = (
         "# Generated by digits-book build from _config.yml: edit that file instead.\n"
         + yaml.safe_dump(book_config(root, url), sort_keys=False)
     )
+    if not config.is_file() or config.read_text() != config_text:
+        config.write_text(config_text)
     beside_python = Path(sys.executable).with_name("jupyter-book")
     jupyter_book = str(beside_python) if beside_python.exists() else shutil.which("jupyter-book")
     if jupyter_book is None:
@@ -307,15 +369,27 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
         str(root),
         "--config",
         str(config),
-        "--all",
         "-W",
         "-n",
         "--keep-going",
     ]
-    completed = subprocess.run(command, cwd=root, check=False)
+    log = root / BUILD_LOG
+    print(
+        f"building the book of run {run_name!r} ({len(changed)} of {len(STAGES)} chapters "
+        f"changed); jupyter-book's output: {log}"
+    )
+    with log.open("w") as output:
+        completed = subprocess.run(
+            command, cwd=root, check=False, stdout=output, stderr=subprocess.STDOUT
+        )
+    for line in log.read_text(errors="replace").splitlines():
+        if _PROBLEM.search(line):
+            print(line, file=sys.stderr)
     if completed.returncode != 0:
+        shutil.rmtree(root / DOCTREES, ignore_errors=True)  # the next build reads all again
         raise BuildFailed(
-            f"jupyter-book build failed (exit {completed.returncode}); see the warnings above"
+            f"jupyter-book build failed (exit {completed.returncode}); the warnings are "
+            f"above and the whole output in {log}"
         )
     stamp = {"run": run_name, "inputs": build_inputs_digest(root, run_name, url)}
     (root / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
