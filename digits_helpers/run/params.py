@@ -467,7 +467,7 @@ def _check(name: str, value: Any) -> Any:
     try:
         return _adapter(name).validate_python(value)
     except ValidationError as exc:
-        raise _refusal(name, value, exc.errors()[0]) from None
+        raise _refusal(name, value, exc.errors()) from None
 
 
 SCHEMA: dict[str, Parameter] = {
@@ -478,21 +478,23 @@ SCHEMA: dict[str, Parameter] = {
 }
 
 
-def _refusal(name: str, value: Any, error: Mapping[str, Any]) -> ParameterError:
-    """One line out of one of pydantic's errors, whose ``loc`` is within ``value``."""
-    where = error["loc"]
+def _refusal(name: str, value: Any, errors: list[Mapping[str, Any]]) -> ParameterError:
+    """One line out of pydantic's errors about ``value``, their ``loc`` within it."""
+    where, kind = errors[0]["loc"], errors[0]["type"]
     if name == "param_grid" and where:
-        return _grid_refusal(value, where, error["type"])
-    if name == "keras_configurations" and len(where) == 1 and error["type"] == "value_error":
+        # as it is read: the first entry given that is refused (pydantic orders by field)
+        keys = list(value)
+        return _grid_refusal(value, min((e["loc"] for e in errors), key=lambda w: keys.index(w[0])))
+    if name == "keras_configurations" and len(where) == 1 and kind == "value_error":
         return ParameterError(
-            f"parameter 'keras_configurations' item {where[0] + 1}: {error['ctx']['error']}"
+            f"parameter 'keras_configurations' item {where[0] + 1}: {errors[0]['ctx']['error']}"
         )
     return ParameterError(f"parameter '{name}' must be {SCHEMA[name].accepts} (got {shown(value)})")
 
 
-def _grid_refusal(grid: Mapping, where: tuple, kind: str) -> ParameterError:
+def _grid_refusal(grid: Mapping, where: tuple) -> ParameterError:
     key = where[0]
-    if kind == "extra_forbidden":
+    if key not in GRID_KEYS:
         return ParameterError(
             f"parameter 'param_grid' has unknown key {shown(key)}; accepted keys: "
             + ", ".join(GRID_KEYS)
@@ -549,8 +551,9 @@ def _first_refusal(exc: ValidationError, values: Mapping[str, Any]) -> Parameter
             continue
         if not error["loc"]:  # a rule across parameters raised it
             return error["ctx"]["error"]
-        name, *where = error["loc"]
-        return _refusal(name, values[name], {**error, "loc": tuple(where)})
+        name = error["loc"][0]
+        about = [{**e, "loc": e["loc"][1:]} for e in errors if e["loc"][:1] == (name,)]
+        return _refusal(name, values[name], about)
     return ParameterError(f"parameter {min(e['loc'][0] for e in errors)!r} has no value")
 
 
