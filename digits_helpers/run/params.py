@@ -101,7 +101,7 @@ def _accepts(text: str) -> Any:
     return Field(json_schema_extra={"accepts": text})
 
 
-def integer(low: int, high: int | None = None) -> Any:
+def _integer(low: int, high: int | None = None) -> Any:
     """The type of an integer from ``low`` (to ``high``), with the text of what it accepts."""
     bounds = f">= {low}" if high is None else f"from {low} to {high}"
     return Annotated[
@@ -109,7 +109,7 @@ def integer(low: int, high: int | None = None) -> Any:
     ]
 
 
-def fraction(low: float, high: float) -> Any:
+def _fraction(low: float, high: float) -> Any:
     """The type of a number from ``low`` to ``high``, given back as a float."""
     return Annotated[
         float,
@@ -119,16 +119,16 @@ def fraction(low: float, high: float) -> Any:
     ]
 
 
-def one_of(options: tuple[str, ...]) -> Any:
+def _one_of(options: tuple[str, ...]) -> Any:
     """The type of one of ``options``."""
     return Annotated[Literal[options], _accepts("one of " + ", ".join(map(repr, options)))]
 
 
-def integers(low: int, high: int, *, min_length: int = 1, unique: bool = False) -> Any:
+def _integers(low: int, high: int, *, min_length: int = 1, unique: bool = False) -> Any:
     """The type of a list of integers from ``low`` to ``high``, optionally distinct."""
     text = f"a list of at least {min_length} {'distinct ' if unique else ''}integers"
     return Annotated[
-        list[integer(low, high)],
+        list[_integer(low, high)],
         BeforeValidator(_listed),
         Field(min_length=min_length),
         *([AfterValidator(_distinct)] if unique else []),
@@ -136,7 +136,7 @@ def integers(low: int, high: int, *, min_length: int = 1, unique: bool = False) 
     ]
 
 
-def some_of(options: tuple[str, ...]) -> Any:
+def _some_of(options: tuple[str, ...]) -> Any:
     """The type of a non-empty list of distinct values among ``options``."""
     return Annotated[
         list[Literal[options]],
@@ -148,8 +148,8 @@ def some_of(options: tuple[str, ...]) -> Any:
 
 
 Flag = Annotated[bool, Strict(), _accepts("true or false")]
-Seed = integer(0, MAX_SEED)
-Target = fraction(0.5, 1.0)
+Seed = _integer(0, MAX_SEED)
+Target = _fraction(0.5, 1.0)
 
 
 def _entries(rule: Any) -> Any:
@@ -158,7 +158,7 @@ def _entries(rule: Any) -> Any:
 
 
 LayerSizes = Annotated[
-    list[integer(1)],
+    list[_integer(1)],
     BeforeValidator(lambda value: [value] if is_int(value) else _listed(value)),
     Field(min_length=1),
 ]
@@ -361,7 +361,7 @@ class StudyParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dataset: one_of(DATASETS) = Field(description="which dataset to load")
+    dataset: _one_of(DATASETS) = Field(description="which dataset to load")
     data_dir: Annotated[str, Strict(), AfterValidator(_data_dir), _accepts(DATA_DIR_ACCEPTS)] = (
         Field(description="the folder of the MNIST files (dataset mnist); nothing is downloaded")
     )
@@ -371,14 +371,14 @@ class StudyParameters(BaseModel):
         AfterValidator(_all_or_enough),
         _accepts(f"0 (all the digits) or an integer >= {MIN_IMAGES}"),
     ] = Field(description="use only the first N digits of the dataset, before the split (0: all)")
-    test_size: fraction(0.05, 0.5) = Field(description="fraction of the data held out for testing")
+    test_size: _fraction(0.05, 0.5) = Field(description="fraction of the data held out for testing")
     random_state: Seed = Field(description="seed of the train/test split")
     stratify: Flag = Field(description="keep class proportions equal in train and test")
     model_seed: Seed = Field(description="seed of every model's initialisation and shuffling")
     param_grid: Annotated[
         MLPGrid, WrapValidator(_in_given_order), BeforeValidator(_mapping), _accepts(GRID_ACCEPTS)
     ] = Field(description="the MLPClassifier hyperparameter grid")
-    cv: integer(2, 20) = Field(description="number of cross-validation folds")
+    cv: _integer(2, 20) = Field(description="number of cross-validation folds")
     n_jobs: Annotated[
         int,
         BeforeValidator(_whole),
@@ -388,8 +388,8 @@ class StudyParameters(BaseModel):
     scheduler: Annotated[str, PlainValidator(check_scheduler), _accepts(SCHEDULER_ACCEPTS)] = Field(
         description="where the searches and the repeated-split retraining run"
     )
-    mlp_max_iter: integer(1) = Field(description="maximum epochs of each MLPClassifier fit")
-    search_strategy: one_of(SEARCH_STRATEGIES) = Field(
+    mlp_max_iter: _integer(1) = Field(description="maximum epochs of each MLPClassifier fit")
+    search_strategy: _one_of(SEARCH_STRATEGIES) = Field(
         description="how the hyperparameter grid is searched"
     )
     keras_configurations: Annotated[
@@ -398,9 +398,9 @@ class StudyParameters(BaseModel):
         Field(min_length=1),
         _accepts(KERAS_ACCEPTS),
     ] = Field(description="the Keras training configurations")
-    keras_hidden_units: integers(1, 4096) = Field(description="units of each hidden Dense layer")
-    cnn_epochs: integer(1) = Field(description="epochs of the convolutional network")
-    cnn_augmentations: some_of(CNN_AUGMENTATIONS) = Field(
+    keras_hidden_units: _integers(1, 4096) = Field(description="units of each hidden Dense layer")
+    cnn_epochs: _integer(1) = Field(description="epochs of the convolutional network")
+    cnn_augmentations: _some_of(CNN_AUGMENTATIONS) = Field(
         description="how the CNN's training digits may be grown; several: chosen on validation"
     )
     svc_param_grid: Annotated[
@@ -409,7 +409,7 @@ class StudyParameters(BaseModel):
         AfterValidator(SvcGrid.model_dump),
         _accepts(SVC_ACCEPTS),
     ] = Field(description="the RBF SVC's C and gamma grid")
-    repeat_seeds: integers(0, MAX_SEED, min_length=2, unique=True) = Field(
+    repeat_seeds: _integers(0, MAX_SEED, min_length=2, unique=True) = Field(
         description="split seeds for the repeated-split comparison"
     )
     target_accuracy: Target = Field(
@@ -419,11 +419,11 @@ class StudyParameters(BaseModel):
         description="the goal for an MLP beyond the reference (its grid search's test accuracy)"
     )
     beyond_target: Target = Field(description="the goal for the best model beyond the MLP")
-    reader_epochs: integer(1) = Field(description="epochs of the reader (chapter 7)")
-    reader_augmentation: one_of(CNN_AUGMENTATIONS) = Field(
+    reader_epochs: _integer(1) = Field(description="epochs of the reader (chapter 7)")
+    reader_augmentation: _one_of(CNN_AUGMENTATIONS) = Field(
         description="how the reader's training digits are grown (as the CNN's)"
     )
-    sure_accuracy: fraction(0.9, 0.9999) = Field(
+    sure_accuracy: _fraction(0.9, 0.9999) = Field(
         description="the accuracy required of the digits the reader answers; its threshold is"
         " the lowest that reaches it on validation digits"
     )
