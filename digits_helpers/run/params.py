@@ -5,17 +5,30 @@ resolves a profile (``smoke``, ``quick``, ``full`` or ``mnist``), an optional YA
 and ``--set`` overrides into one mapping, checks every value here, and only then executes.
 """
 
-from __future__ import annotations
-
 import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+    create_model,
+    model_validator,
+)
 
 from digits_helpers.core.cluster import ACCEPTS as SCHEDULER_ACCEPTS
 from digits_helpers.core.cluster import check_scheduler
@@ -32,29 +45,14 @@ from digits_helpers.core.values import is_int, is_number, shown
 from digits_helpers.data.mnist_files import MnistFileError, check_mnist_files
 from digits_helpers.models.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.models.keras_config import KerasConfig
+from digits_helpers.run.mlp_grid import RULES as MLP_RULES
 
 PROFILES = ("smoke", "quick", "full", "mnist")
 KERAS_CONFIG_KEYS = tuple(f.name for f in fields(KerasConfig))
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
-GRID_KEYS = (
-    "hidden_layer_sizes",
-    "activation",
-    "solver",
-    "alpha",
-    "batch_size",
-    "learning_rate",
-    "learning_rate_init",
-    "power_t",
-    "momentum",
-    "nesterovs_momentum",
-    "early_stopping",
-    "validation_fraction",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "n_iter_no_change",
-    "tol",
-)
+GRID_KEYS = ("hidden_layer_sizes", *MLP_RULES)
+MAX_SEED = 2**32 - 1  # what NumPy's and scikit-learn's random states accept
+MIN_IMAGES = 100  # a split of fewer digits leaves too few per class for cv folds and a test
 
 
 class ParameterError(ValueError):
@@ -69,223 +67,150 @@ class ParameterError(ValueError):
         return [f"{type(self).__name__}: {self}"]
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """One entry of the namespace: how to check a value and what it accepts."""
-
-    name: str
-    accepts: str
-    check: Callable[[Any], Any]
-    help: str
+# --- The values a parameter may take, each type with the text that says so ---------
 
 
-def _fail(name: str, accepts: str, value: Any) -> ParameterError:
-    return ParameterError(f"parameter '{name}' must be {accepts} (got {shown(value)})")
+def _whole(value: Any) -> int:
+    """An integer by :func:`~digits_helpers.core.values.is_int` (not a bool, not 3.0)."""
+    if not is_int(value):
+        raise ValueError("not an integer")
+    return int(value)
 
 
-def _choice(name: str, options: tuple[str, ...]) -> Parameter:
-    accepts = "one of " + ", ".join(repr(o) for o in options)
-
-    def check(value: Any) -> str:
-        if value not in options:
-            raise _fail(name, accepts, value)
-        return value
-
-    return Parameter(name, accepts, check, "")
+def _finite(value: Any) -> int | float:
+    """A number by :func:`~digits_helpers.core.values.is_number`, as a plain int or float."""
+    if not is_number(value):
+        raise ValueError("not a finite number")
+    return int(value) if is_int(value) else float(value)
 
 
-MAX_SEED = 2**32 - 1  # what NumPy's and scikit-learn's random states accept
+def _listed(value: Any) -> list:
+    """A list or a tuple, as a list (a set or a string is not a list of values)."""
+    if not isinstance(value, list | tuple):
+        raise ValueError("not a list")
+    return list(value)
 
 
-def _int(name: str, minimum: int, maximum: int | None = None) -> Parameter:
-    accepts = (
-        f"an integer >= {minimum}" if maximum is None else f"an integer from {minimum} to {maximum}"
-    )
-
-    def check(value: Any) -> int:
-        if not is_int(value) or value < minimum or (maximum is not None and value > maximum):
-            raise _fail(name, accepts, value)
-        return value
-
-    return Parameter(name, accepts, check, "")
+def _distinct(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("repeated values")
+    return values
 
 
-def _fraction(name: str, low: float, high: float) -> Parameter:
-    accepts = f"a number from {low} to {high}"
-
-    def check(value: Any) -> float:
-        if not is_number(value) or not low <= value <= high:
-            raise _fail(name, accepts, value)
-        return float(value)
-
-    return Parameter(name, accepts, check, "")
+def _accepts(text: str) -> Any:
+    return Field(json_schema_extra={"accepts": text})
 
 
-def _bool(name: str) -> Parameter:
-    accepts = "true or false"
-
-    def check(value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise _fail(name, accepts, value)
-        return value
-
-    return Parameter(name, accepts, check, "")
+def _integer(low: int, high: int | None = None) -> Any:
+    """The type of an integer from ``low`` (to ``high``), with the text of what it accepts."""
+    bounds = f">= {low}" if high is None else f"from {low} to {high}"
+    return Annotated[
+        int, BeforeValidator(_whole), Field(ge=low, le=high), _accepts(f"an integer {bounds}")
+    ]
 
 
-def _int_list(
-    name: str, minimum: int, maximum: int, *, min_length: int = 1, unique: bool = False
-) -> Parameter:
-    accepts = (
-        f"a list of at least {min_length} {'distinct ' if unique else ''}integers "
-        f"from {minimum} to {maximum}"
-    )
-
-    def check(value: Any) -> list[int]:
-        if (
-            not isinstance(value, list | tuple)
-            or len(value) < min_length
-            or not all(is_int(v) and minimum <= v <= maximum for v in value)
-            or (unique and len(set(value)) != len(value))
-        ):
-            raise _fail(name, accepts, value)
-        return list(value)
-
-    return Parameter(name, accepts, check, "")
+def _fraction(low: float, high: float) -> Any:
+    """The type of a number from ``low`` to ``high``, given back as a float."""
+    return Annotated[
+        float,
+        BeforeValidator(_finite),
+        Field(ge=low, le=high),
+        _accepts(f"a number from {low} to {high}"),
+    ]
 
 
-def _choice_list(name: str, options: tuple[str, ...]) -> Parameter:
-    accepts = "a non-empty list of distinct values among " + ", ".join(repr(o) for o in options)
-
-    def check(value: Any) -> list[str]:
-        if (
-            not isinstance(value, list | tuple)
-            or not value
-            or not all(isinstance(v, str) and v in options for v in value)
-            or len(set(value)) != len(value)
-        ):
-            raise _fail(name, accepts, value)
-        return list(value)
-
-    return Parameter(name, accepts, check, "")
+def _one_of(options: tuple[str, ...]) -> Any:
+    """The type of one of ``options``."""
+    return Annotated[Literal[options], _accepts("one of " + ", ".join(map(repr, options)))]
 
 
-def _check_param_grid(value: Any) -> dict[str, list]:
-    accepts = (
-        "a mapping from MLPClassifier arguments ("
-        + ", ".join(GRID_KEYS)
-        + ") to non-empty lists of values"
-    )
-    if not isinstance(value, Mapping) or not value:
-        raise _fail("param_grid", accepts, value)
-    grid: dict[str, list] = {}
-    for key, values in value.items():
-        if key not in GRID_KEYS:
-            raise ParameterError(
-                f"parameter 'param_grid' has unknown key {shown(key)}; accepted keys: "
-                + ", ".join(GRID_KEYS)
-            )
-        if not isinstance(values, list | tuple) or not values:
-            raise ParameterError(
-                f"parameter 'param_grid' entry {shown(key)} must be a non-empty list "
-                f"(got {shown(values)})"
-            )
-        if key == "hidden_layer_sizes":
-            values = [_layer_sizes(v) for v in values]
-        else:
-            for v in values:
-                _check_mlp_argument(key, v)
-        grid[key] = list(values)
-    return grid
+def _integers(low: int, high: int, *, min_length: int = 1, unique: bool = False) -> Any:
+    """The type of a list of integers from ``low`` to ``high``, optionally distinct."""
+    text = f"a list of at least {min_length} {'distinct ' if unique else ''}integers"
+    return Annotated[
+        list[_integer(low, high)],
+        BeforeValidator(_listed),
+        Field(min_length=min_length),
+        *([AfterValidator(_distinct)] if unique else []),
+        _accepts(f"{text} from {low} to {high}"),
+    ]
 
 
-def _check_mlp_argument(key: str, value: Any) -> None:
-    """Let scikit-learn's own constraints judge one MLPClassifier argument value."""
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    try:
-        MLPClassifier(**{key: value})._validate_params()
-    except InvalidParameterError as exc:
-        message = str(exc).replace(repr(value), shown(value))  # sklearn quotes the whole value
-        raise ParameterError(f"parameter 'param_grid' entry {key!r}: {message}") from exc
-
-
-def _layer_sizes(value: Any) -> list[int]:
-    sizes = [value] if is_int(value) else value
-    if (
-        not isinstance(sizes, list | tuple)
-        or not sizes
-        or not all(is_int(s) and s >= 1 for s in sizes)
-    ):
-        raise ParameterError(
-            "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
-            f"integers such as [112, 112] (got {shown(value)})"
-        )
-    return list(sizes)
+def _some_of(options: tuple[str, ...]) -> Any:
+    """The type of a non-empty list of distinct values among ``options``."""
+    return Annotated[
+        list[Literal[options]],
+        BeforeValidator(_listed),
+        Field(min_length=1),
+        AfterValidator(_distinct),
+        _accepts("a non-empty list of distinct values among " + ", ".join(map(repr, options))),
+    ]
 
 
-# The last validation_split of the training rows choose among the configurations; at
-# least 5% (about 70 digits of the default split) so the choice rests on more than a
-# handful of digits, at most half so validation never outweighs what is trained on.
-KERAS_ACCEPTS = (
-    "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS) + f" ({KERAS_RULES})"
+Flag = Annotated[bool, Strict(), _accepts("true or false")]
+Seed = _integer(0, MAX_SEED)
+Target = _fraction(0.5, 1.0)
+
+
+def _entries(rule: Any) -> Any:
+    """A grid entry: a non-empty list of values each accepted by ``rule``."""
+    return Annotated[list[rule], BeforeValidator(_listed), Field(min_length=1)]
+
+
+LayerSizes = Annotated[
+    list[_integer(1)],
+    BeforeValidator(lambda value: [value] if is_int(value) else _listed(value)),
+    Field(min_length=1),
+]
+# Every key optional: an entry absent from a grid is not set (and not validated).
+MLPGrid = create_model(
+    "MLPGrid",
+    __config__=ConfigDict(extra="forbid"),
+    hidden_layer_sizes=(_entries(LayerSizes), Field(default_factory=list)),
+    **{
+        key: (_entries(Annotated[Any, PlainValidator(rule)]), Field(default_factory=list))
+        for key, rule in MLP_RULES.items()
+    },
 )
 
 
-def _check_keras_configurations(value: Any) -> list[dict]:
-    if not isinstance(value, list | tuple) or not value:
-        raise _fail("keras_configurations", KERAS_ACCEPTS, value)
-    configs = []
-    for i, config in enumerate(value, start=1):
-        try:
-            configs.append(KerasConfig.from_dict(config).to_dict())
-        except ValueError as exc:
-            raise ParameterError(f"parameter 'keras_configurations' item {i}: {exc}") from None
-    return configs
+def _mapping(value: Any) -> dict:
+    """A non-empty mapping, as a dict."""
+    if not isinstance(value, Mapping) or not value:
+        raise ValueError("not a non-empty mapping")
+    return dict(value)
 
 
-def _check_svc_param_grid(value: Any) -> dict[str, list]:
-    accepts = (
-        "a mapping with keys 'C' (a list of numbers > 0) and 'gamma' (a list of numbers > 0 "
-        "or 'scale' or 'auto')"
-    )
-    if not isinstance(value, Mapping) or set(value) != {"C", "gamma"}:
-        raise _fail("svc_param_grid", accepts, value)
-    c_values, gammas = value["C"], value["gamma"]
-    if (
-        not isinstance(c_values, list | tuple)
-        or not c_values
-        or not all(is_number(c) and c > 0 for c in c_values)
-        or not isinstance(gammas, list | tuple)
-        or not gammas
-        or not all(g in ("scale", "auto") or (is_number(g) and g > 0) for g in gammas)
-    ):
-        raise _fail("svc_param_grid", accepts, value)
-    return {"C": list(c_values), "gamma": list(gammas)}
+def _in_given_order(value: dict, handler: Callable[[Any], Any]) -> dict:
+    """The grid's entries in the order given (a grid model keeps only which were set)."""
+    grid = handler(value)
+    return {key: getattr(grid, key) for key in value}
 
 
-def _check_n_jobs(value: Any) -> int:
-    if not is_int(value) or value == 0:
-        raise _fail("n_jobs", "a non-zero integer (-1: all cores, -2: all but one, ...)", value)
-    return value
+Positive = Annotated[int | float, BeforeValidator(_finite), Field(gt=0)]
 
 
-def _check_scheduler(value: Any) -> str:
-    try:
-        return check_scheduler(value)
-    except ValueError:
-        raise _fail("scheduler", SCHEDULER_ACCEPTS, value) from None
+class SvcGrid(BaseModel):
+    """The RBF SVC's grid: numbers kept as given (``C: [1, 3]`` stays integers)."""
+
+    model_config = ConfigDict(extra="forbid")
+    C: Annotated[list[Positive], BeforeValidator(_listed), Field(min_length=1)]
+    gamma: Annotated[
+        list[Positive | Literal["scale", "auto"]], BeforeValidator(_listed), Field(min_length=1)
+    ]
 
 
-def _check_data_dir(value: Any) -> str:
-    """A string; a non-empty one is made absolute (notebooks run in the run's folder).
+def _keras_config(value: Any) -> dict:
+    return KerasConfig.from_dict(value).to_dict()  # its ValueError names the setting
+
+
+def _data_dir(value: str) -> str:
+    """A non-empty folder made absolute (notebooks run in the run's folder).
 
     A relative folder is taken from the project's folder when there is one above the
     current folder (the ``mnist`` profile's ``data/mnist``, which ``make data`` sets up),
     else from the current folder.
     """
-    if not isinstance(value, str):
-        raise _fail("data_dir", DATA_DIR_ACCEPTS, value)
     if not value.strip():
         return ""
     path = Path(value).expanduser()
@@ -297,17 +222,36 @@ def _check_data_dir(value: Any) -> str:
     return str(path)
 
 
+def _non_zero(value: int) -> int:
+    if value == 0:
+        raise ValueError("zero")
+    return value
+
+
+def _all_or_enough(value: int) -> int:
+    if value != 0 and value < MIN_IMAGES:
+        raise ValueError("too few")
+    return value
+
+
 DATA_DIR_ACCEPTS = (
     "a folder path holding MNIST's four IDX files (gzipped or not) or mnist.npz when dataset"
     " is 'mnist', '' when it is 'digits'"
 )
-MIN_IMAGES = 100  # a split of fewer digits leaves too few per class for cv folds and a test
-
-
-def _check_max_images(value: Any) -> int:
-    if not is_int(value) or (value != 0 and value < MIN_IMAGES):
-        raise _fail("max_images", f"0 (all the digits) or an integer >= {MIN_IMAGES}", value)
-    return value
+# The last validation_split of the training rows choose among the configurations; at
+# least 5% (about 70 digits of the default split) so the choice rests on more than a
+# handful of digits, at most half so validation never outweighs what is trained on.
+KERAS_ACCEPTS = (
+    "a non-empty list of mappings with keys " + ", ".join(KERAS_CONFIG_KEYS) + f" ({KERAS_RULES})"
+)
+GRID_ACCEPTS = (
+    "a mapping from MLPClassifier arguments (" + ", ".join(GRID_KEYS) + ") to non-empty lists"
+    " of values"
+)
+SVC_ACCEPTS = (
+    "a mapping with keys 'C' (a list of numbers > 0) and 'gamma' (a list of numbers > 0 "
+    "or 'scale' or 'auto')"
+)
 
 
 def check_data_source(values: Mapping[str, Any]) -> None:
@@ -388,120 +332,229 @@ def check_split_size(values: Mapping[str, Any]) -> None:
         )
 
 
-def _described(parameter: Parameter, help_text: str) -> Parameter:
-    return Parameter(parameter.name, parameter.accepts, parameter.check, help_text)
+def check_across(values: Mapping[str, Any]) -> None:
+    """The rules across parameters: :func:`check_data_source`, :func:`check_split_size`.
 
-
-SCHEMA: dict[str, Parameter] = {
-    p.name: p
-    for p in (
-        _described(_choice("dataset", DATASETS), "which dataset to load"),
-        Parameter(
-            "data_dir",
-            DATA_DIR_ACCEPTS,
-            _check_data_dir,
-            "the folder of the MNIST files (dataset mnist); nothing is downloaded",
-        ),
-        Parameter(
-            "max_images",
-            f"0 (all the digits) or an integer >= {MIN_IMAGES}",
-            _check_max_images,
-            "use only the first N digits of the dataset, before the split (0: all)",
-        ),
-        _described(_fraction("test_size", 0.05, 0.5), "fraction of the data held out for testing"),
-        _described(_int("random_state", 0, MAX_SEED), "seed of the train/test split"),
-        _described(_bool("stratify"), "keep class proportions equal in train and test"),
-        _described(
-            _int("model_seed", 0, MAX_SEED), "seed of every model's initialisation and shuffling"
-        ),
-        Parameter(
-            "param_grid",
-            "a mapping from MLPClassifier arguments to non-empty lists of values",
-            _check_param_grid,
-            "the MLPClassifier hyperparameter grid",
-        ),
-        _described(_int("cv", 2, 20), "number of cross-validation folds"),
-        Parameter(
-            "n_jobs",
-            "a non-zero integer (-1: all cores, -2: all but one, ...)",
-            _check_n_jobs,
-            "parallel workers for the searches",
-        ),
-        Parameter(
-            "scheduler",
-            SCHEDULER_ACCEPTS,
-            _check_scheduler,
-            "where the searches and the repeated-split retraining run",
-        ),
-        _described(_int("mlp_max_iter", 1), "maximum epochs of each MLPClassifier fit"),
-        _described(
-            _choice("search_strategy", SEARCH_STRATEGIES), "how the hyperparameter grid is searched"
-        ),
-        Parameter(
-            "keras_configurations",
-            KERAS_ACCEPTS,
-            _check_keras_configurations,
-            "the Keras training configurations",
-        ),
-        _described(_int_list("keras_hidden_units", 1, 4096), "units of each hidden Dense layer"),
-        _described(_int("cnn_epochs", 1), "epochs of the convolutional network"),
-        _described(
-            _choice_list("cnn_augmentations", CNN_AUGMENTATIONS),
-            "how the CNN's training digits may be grown; several: chosen on validation",
-        ),
-        Parameter(
-            "svc_param_grid",
-            "a mapping with keys 'C' and 'gamma' to lists of values",
-            _check_svc_param_grid,
-            "the RBF SVC's C and gamma grid",
-        ),
-        _described(
-            _int_list("repeat_seeds", 0, MAX_SEED, min_length=2, unique=True),
-            "split seeds for the repeated-split comparison",
-        ),
-        _described(
-            _fraction("target_accuracy", 0.5, 1.0),
-            "the team's target: the test accuracy an MLP must reach",
-        ),
-        _described(
-            _fraction("mlp_target", 0.5, 1.0),
-            "the goal for an MLP beyond the reference (its grid search's test accuracy)",
-        ),
-        _described(
-            _fraction("beyond_target", 0.5, 1.0),
-            "the goal for the best model beyond the MLP",
-        ),
-        _described(_int("reader_epochs", 1), "epochs of the reader (chapter 7)"),
-        _described(
-            _choice("reader_augmentation", CNN_AUGMENTATIONS),
-            "how the reader's training digits are grown (as the CNN's)",
-        ),
-        _described(
-            _fraction("sure_accuracy", 0.9, 0.9999),
-            "the accuracy required of the digits the reader answers; its threshold is the"
-            " lowest that reaches it on validation digits",
-        ),
-    )
-}
-
-
-def validate(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check every name and value; return the normalised parameters.
+    Parameters
+    ----------
+    values : Mapping[str, Any]
+        Parameters, each already valid on its own; absent names are not checked.
 
     Raises
     ------
     ParameterError
-        For an unknown name (listing the known ones) or an invalid value (naming the
-        parameter and what it accepts).
+        From the first rule broken.
+    """
+    check_data_source(values)
+    check_split_size(values)
+
+
+class StudyParameters(BaseModel):
+    """The schema of the study's parameters: each one's type, bounds and description.
+
+    The one definition of what a parameter accepts: ``digits-book run`` validates a
+    resolved profile with it (:func:`validate`), a notebook its own values
+    (:func:`check_notebook_parameters`), and ``digits-book params`` and the book's
+    Parameters page show it (:data:`SCHEMA`). Each type carries the text of what it
+    accepts, which a refusal quotes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: _one_of(DATASETS) = Field(description="which dataset to load")
+    data_dir: Annotated[str, Strict(), AfterValidator(_data_dir), _accepts(DATA_DIR_ACCEPTS)] = (
+        Field(description="the folder of the MNIST files (dataset mnist); nothing is downloaded")
+    )
+    max_images: Annotated[
+        int,
+        BeforeValidator(_whole),
+        AfterValidator(_all_or_enough),
+        _accepts(f"0 (all the digits) or an integer >= {MIN_IMAGES}"),
+    ] = Field(description="use only the first N digits of the dataset, before the split (0: all)")
+    test_size: _fraction(0.05, 0.5) = Field(description="fraction of the data held out for testing")
+    random_state: Seed = Field(description="seed of the train/test split")
+    stratify: Flag = Field(description="keep class proportions equal in train and test")
+    model_seed: Seed = Field(description="seed of every model's initialisation and shuffling")
+    param_grid: Annotated[
+        MLPGrid, WrapValidator(_in_given_order), BeforeValidator(_mapping), _accepts(GRID_ACCEPTS)
+    ] = Field(description="the MLPClassifier hyperparameter grid")
+    cv: _integer(2, 20) = Field(description="number of cross-validation folds")
+    n_jobs: Annotated[
+        int,
+        BeforeValidator(_whole),
+        AfterValidator(_non_zero),
+        _accepts("a non-zero integer (-1: all cores, -2: all but one, ...)"),
+    ] = Field(description="parallel workers for the searches")
+    scheduler: Annotated[str, PlainValidator(check_scheduler), _accepts(SCHEDULER_ACCEPTS)] = Field(
+        description="where the searches and the repeated-split retraining run"
+    )
+    mlp_max_iter: _integer(1) = Field(description="maximum epochs of each MLPClassifier fit")
+    search_strategy: _one_of(SEARCH_STRATEGIES) = Field(
+        description="how the hyperparameter grid is searched"
+    )
+    keras_configurations: Annotated[
+        list[Annotated[dict, PlainValidator(_keras_config)]],
+        BeforeValidator(_listed),
+        Field(min_length=1),
+        _accepts(KERAS_ACCEPTS),
+    ] = Field(description="the Keras training configurations")
+    keras_hidden_units: _integers(1, 4096) = Field(description="units of each hidden Dense layer")
+    cnn_epochs: _integer(1) = Field(description="epochs of the convolutional network")
+    cnn_augmentations: _some_of(CNN_AUGMENTATIONS) = Field(
+        description="how the CNN's training digits may be grown; several: chosen on validation"
+    )
+    svc_param_grid: Annotated[
+        SvcGrid,
+        BeforeValidator(_mapping),
+        AfterValidator(SvcGrid.model_dump),
+        _accepts(SVC_ACCEPTS),
+    ] = Field(description="the RBF SVC's C and gamma grid")
+    repeat_seeds: _integers(0, MAX_SEED, min_length=2, unique=True) = Field(
+        description="split seeds for the repeated-split comparison"
+    )
+    target_accuracy: Target = Field(
+        description="the team's target: the test accuracy an MLP must reach"
+    )
+    mlp_target: Target = Field(
+        description="the goal for an MLP beyond the reference (its grid search's test accuracy)"
+    )
+    beyond_target: Target = Field(description="the goal for the best model beyond the MLP")
+    reader_epochs: _integer(1) = Field(description="epochs of the reader (chapter 7)")
+    reader_augmentation: _one_of(CNN_AUGMENTATIONS) = Field(
+        description="how the reader's training digits are grown (as the CNN's)"
+    )
+    sure_accuracy: _fraction(0.9, 0.9999) = Field(
+        description="the accuracy required of the digits the reader answers; its threshold is"
+        " the lowest that reaches it on validation digits"
+    )
+
+    @model_validator(mode="after")
+    def _rules_across(self) -> "StudyParameters":
+        check_across(dict(self))
+        return self
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of the namespace, as the command line and the book show it.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name.
+    accepts : str
+        What it accepts, as a refusal says it.
+    check : Callable[[Any], Any]
+        Validates one value: returns it normalised or raises :class:`ParameterError`.
+    help : str
+        What it sets.
+    """
+
+    name: str
+    accepts: str
+    check: Callable[[Any], Any]
+    help: str
+
+
+@cache
+def _adapter(name: str) -> TypeAdapter:
+    """A validator of one field of :class:`StudyParameters` (built on first use)."""
+    field = StudyParameters.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, field])
+
+
+def _check(name: str, value: Any) -> Any:
+    try:
+        return _adapter(name).validate_python(value)
+    except ValidationError as exc:
+        raise _refusal(name, value, exc.errors()) from None
+
+
+SCHEMA: dict[str, Parameter] = {
+    name: Parameter(
+        name, field.json_schema_extra["accepts"], partial(_check, name), field.description
+    )
+    for name, field in StudyParameters.model_fields.items()
+}
+
+
+def _refusal(name: str, value: Any, errors: list[Mapping[str, Any]]) -> ParameterError:
+    """One line out of pydantic's errors about ``value``, their ``loc`` within it."""
+    where, kind = errors[0]["loc"], errors[0]["type"]
+    if name == "param_grid" and where:
+        # as it is read: the first entry given that is refused (pydantic orders by field)
+        keys = list(value)
+        return _grid_refusal(value, min((e["loc"] for e in errors), key=lambda w: keys.index(w[0])))
+    if name == "keras_configurations" and len(where) == 1 and kind == "value_error":
+        return ParameterError(
+            f"parameter 'keras_configurations' item {where[0] + 1}: {errors[0]['ctx']['error']}"
+        )
+    return ParameterError(f"parameter '{name}' must be {SCHEMA[name].accepts} (got {shown(value)})")
+
+
+def _grid_refusal(grid: Mapping, where: tuple) -> ParameterError:
+    key = where[0]
+    if key not in GRID_KEYS:
+        return ParameterError(
+            f"parameter 'param_grid' has unknown key {shown(key)}; accepted keys: "
+            + ", ".join(GRID_KEYS)
+        )
+    if len(where) == 1:
+        return ParameterError(
+            f"parameter 'param_grid' entry {shown(key)} must be a non-empty list "
+            f"(got {shown(grid[key])})"
+        )
+    item = grid[key][where[1]]
+    if key == "hidden_layer_sizes":
+        return ParameterError(
+            "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
+            f"integers such as [112, 112] (got {shown(item)})"
+        )
+    return ParameterError(
+        f"parameter 'param_grid' entry {key!r} must be {MLP_RULES[key]} (got {shown(item)})"
+    )
+
+
+def validate(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every name and value with :class:`StudyParameters`; return them normalised.
+
+    Parameters
+    ----------
+    values : Mapping[str, Any]
+        Every parameter of :data:`SCHEMA`.
+
+    Returns
+    -------
+    dict
+        The values, normalised (a fraction as a float, a tuple as a list), in the
+        order given.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (listing the known ones), an invalid value (naming the
+        parameter and what it accepts), a missing one, or a rule across parameters.
     """
     validate_names(values)
-    checked = {name: SCHEMA[name].check(value) for name, value in values.items()}
-    missing = sorted(set(SCHEMA) - set(checked))
-    if missing:
-        raise ParameterError(f"parameter {missing[0]!r} has no value")
-    check_data_source(checked)
-    check_split_size(checked)
-    return checked
+    try:
+        parameters = StudyParameters.model_validate(dict(values))
+    except ValidationError as exc:
+        raise _first_refusal(exc, values) from None
+    return {name: getattr(parameters, name) for name in values}
+
+
+def _first_refusal(exc: ValidationError, values: Mapping[str, Any]) -> ParameterError:
+    """The first invalid value in schema order, else the first rule broken, else a gap."""
+    errors = exc.errors()
+    for error in errors:
+        if error["type"] == "missing":
+            continue
+        if not error["loc"]:  # a rule across parameters raised it
+            return error["ctx"]["error"]
+        name = error["loc"][0]
+        about = [{**e, "loc": e["loc"][1:]} for e in errors if e["loc"][:1] == (name,)]
+        return _refusal(name, values[name], about)
+    return ParameterError(f"parameter {min(e['loc'][0] for e in errors)!r} has no value")
 
 
 def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
@@ -534,12 +587,9 @@ def check_notebook_parameters(namespace: Mapping[str, Any]) -> None:
 
         params.check_notebook_parameters(globals())
     """
-    checked = {}
-    for name, parameter in SCHEMA.items():
-        if name in namespace:
-            checked[name] = parameter.check(namespace[name])
-    check_data_source(checked)
-    check_split_size(checked)
+    check_across(
+        {name: p.check(namespace[name]) for name, p in SCHEMA.items() if name in namespace}
+    )
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
