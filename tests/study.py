@@ -134,9 +134,11 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 
 def assert_no_debris(project: Path) -> None:
-    """No staging, swap, lock or temporary file in runs/, no half-written cache entry."""
+    """No staging, swap, lock, lock holder or temporary file in runs/, no half-written cache
+    entry."""
     runs = project / "runs"
-    left = [p.name for p in runs.iterdir() if p.name.startswith((".staging", ".previous", ".lock"))]
+    debris = (".staging", ".previous", ".lock", ".holder", "..holder")
+    left = [p.name for p in runs.iterdir() if p.name.startswith(debris)]
     left += [p.name for p in runs.glob(".LATEST.tmp-*")]
     left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
     assert left == []
