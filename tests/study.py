@@ -99,7 +99,7 @@ def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: st
     parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
     payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
     work = new_code_cell(
-        f"{body}\nfrom digits_helpers import results\n"
+        f"{body}\nfrom digits_helpers.study import results\n"
         f"results.save_stage(run_dir, {stage!r}, {payload})\n"
         f"print('saved the {stage} stage')"
     )
