@@ -144,7 +144,10 @@ def _refuse(command: str, exc: Exception) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from digits_helpers.run.pipeline import RunFailed, RunRefused, check_run_name, find_root, run
+    # Until a run starts, light modules only: --check and every refusal answer at once.
+    # The pipeline (papermill, nbformat, jupyter_client, pandas) loads for a run alone.
+    from digits_helpers.core.project import find_root
+    from digits_helpers.run.lock import RunRefused, check_run_name
 
     name = args.name or args.profile
     try:
@@ -162,11 +165,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.check:
         print(f"run {name!r} would execute in {root}: parameters valid")
         return 0
+    from digits_helpers.run import pipeline
+
     try:
-        report = run(parameters, name=name, root=root, use_cache=not args.no_cache)
+        report = pipeline.run(parameters, name=name, root=root, use_cache=not args.no_cache)
     except RunRefused as exc:  # the name is being run by another process
         return _refuse("run", exc)
-    except RunFailed as exc:
+    except pipeline.RunFailed as exc:
         print(f"digits-book run: {exc}", file=sys.stderr)
         return 1
     print(f"run {name!r} finished in {report.seconds:.1f} s: {report.run_dir}")

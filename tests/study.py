@@ -99,7 +99,7 @@ def write_tiny_notebook(path: Path, stage: str, names: tuple[str, ...], body: st
     parameters = new_code_cell(defaults, metadata={"tags": ["parameters"]})
     payload = "{'dataset': {'name': 'digits'}, " + ", ".join(f"'{n}': {n}" for n in names) + "}"
     work = new_code_cell(
-        f"{body}\nfrom digits_helpers import results\n"
+        f"{body}\nfrom digits_helpers.study import results\n"
         f"results.save_stage(run_dir, {stage!r}, {payload})\n"
         f"print('saved the {stage} stage')"
     )
@@ -134,9 +134,11 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 
 def assert_no_debris(project: Path) -> None:
-    """No staging, swap, lock or temporary file in runs/, no half-written cache entry."""
+    """No staging, swap, lock, lock holder or temporary file in runs/, no half-written cache
+    entry."""
     runs = project / "runs"
-    left = [p.name for p in runs.iterdir() if p.name.startswith((".staging", ".previous", ".lock"))]
+    debris = (".staging", ".previous", ".lock", ".holder", "..holder")
+    left = [p.name for p in runs.iterdir() if p.name.startswith(debris)]
     left += [p.name for p in runs.glob(".LATEST.tmp-*")]
     left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
     assert left == []

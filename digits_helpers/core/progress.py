@@ -30,8 +30,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from tqdm import tqdm
-
 from digits_helpers.core import files
 
 ENV = "DIGITS_BOOK_PROGRESS"
@@ -153,6 +151,8 @@ def meter(what: str, done: int, total: int, elapsed: float) -> str:
     str
         ``"<what> 3/6 [##########..........] 00:10<00:10"``.
     """
+    from tqdm import tqdm  # ~50 ms: only a drawn line needs it, not every command's start
+
     return tqdm.format_meter(
         done, max(total, 1), elapsed, prefix=what, ascii=".#", bar_format=METER
     )

@@ -6,15 +6,14 @@ code, parameters, helper package and package versions are unchanged since an
 earlier run is not executed again: its executed copy comes from ``runs/.cache/``,
 once its files match the SHA-256 digests recorded with them.
 
-One run of a name at a time: ``runs/.lock-<name>`` is held (``flock``) while it runs.
-Whatever a killed process leaves behind (its staging folder, its half-written cache
-entries) is removed by the next run, once that process is gone.
+One run of a name at a time: :func:`digits_helpers.run.lock.run_lock` holds
+``runs/.lock-<name>`` while it runs. Whatever a killed process leaves behind (its staging
+folder, its half-written cache entries) is removed by the next run, once that process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -45,6 +44,8 @@ from digits_helpers.data.mnist_package import DEFAULT_DEST, PROVENANCE_NAME
 from digits_helpers.models import artifacts
 from digits_helpers.models.artifacts import MODELS_DIR
 from digits_helpers.run.kernel import KERNEL_NAME, ProjectKernelSpecManager
+from digits_helpers.run.lock import LATEST_FILE, check_run_name, run_lock
+from digits_helpers.run.lock import RunRefused as RunRefused  # what run() raises: callers catch it
 from digits_helpers.run.params import validate
 from digits_helpers.study import results
 
@@ -53,7 +54,6 @@ CACHE_DIR = ".cache"
 # removed after each successful run (a full run's five entries take a few MB).
 CACHE_KEEP = 40
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")  # a cache entry's name: its sha256 key
-LATEST_FILE = "LATEST"
 INJECTED_TAG = "injected-parameters"
 # What a process leaves in runs/ (and runs/.cache/) while it works, named with its pid.
 _DEBRIS = re.compile(r"\.(?:staging|previous)-.+-(?P<pid>\d+)|\.LATEST\.tmp-(?P<latest>\d+)")
@@ -133,10 +133,6 @@ def _kill_kernels() -> None:
 
 class RunFailed(RuntimeError):
     """A notebook failed; the message names the notebook and the cell."""
-
-
-class RunRefused(ValueError):
-    """A run refused before anything executes: a bad name, or one already running."""
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -768,83 +764,6 @@ def remove_debris(runs: Path, log: Callable[[str], None]) -> list[Path]:
         names = ", ".join(str(p.relative_to(runs.parent)) for p in removed)
         log(f"removed what killed runs left behind: {names}")
     return removed
-
-
-@contextlib.contextmanager
-def run_lock(runs: Path, name: str, log: Callable[[str], None]) -> Iterator[None]:
-    """Hold ``runs/.lock-<name>`` while a run of ``name`` executes.
-
-    The lock is an ``flock`` on that file, which records the holder's pid: the
-    system releases it when its process dies, so a lock left by a killed run is
-    stale and is simply taken over (and said so).
-
-    Parameters
-    ----------
-    runs : Path
-        The project's ``runs/`` folder.
-    name : str
-        The run name.
-    log : callable
-        Receives one line when a stale lock is taken over.
-
-    Raises
-    ------
-    RunRefused
-        Another live process holds the lock; the message names it.
-    """
-    path = runs / f".lock-{name}"
-    fd = _acquire(path, name)
-    try:
-        stale = os.read(fd, 200).decode(errors="replace").split()
-        if stale and stale[0].isdigit() and int(stale[0]) != os.getpid():
-            log(f"cleared the stale lock of run {name!r}: process {stale[0]} is no longer running")
-        with contextlib.suppress(OSError):  # a full disk: the lock holds all the same
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
-        yield
-    finally:
-        path.unlink(missing_ok=True)  # while still holding it: see _acquire
-        os.close(fd)
-
-
-def _acquire(path: Path, name: str) -> int:
-    """An open, ``flock``-ed descriptor of ``path``, or :class:`RunRefused`."""
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 200).decode(errors="replace").split()
-            os.close(fd)
-            who = f"process {holder[0]}" if holder else "another process"
-            since = f", started {' '.join(holder[1:3])}" if len(holder) >= 3 else ""
-            raise RunRefused(
-                f"run {name!r} is already being executed by {who}{since}: wait for it to "
-                "finish, or choose another --name"
-            ) from None
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return fd
-        os.close(fd)  # its holder finished and removed it meanwhile: lock the new file
-
-
-def check_run_name(name: str) -> None:
-    """A run name is one plain folder name."""
-    if (
-        not name
-        or name.startswith(".")
-        or "/" in name
-        or "\\" in name
-        or name != name.strip()
-        or name == LATEST_FILE
-    ):
-        raise RunRefused(
-            "--name must be a plain folder name without '/' or a leading '.', "
-            f"other than {LATEST_FILE!r} (got {name!r})"
-        )
 
 
 def latest_run(root: Path | None = None) -> str:
