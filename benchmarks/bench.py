@@ -28,13 +28,13 @@ from reference import (  # noqa: E402
     test_accuracy,
 )
 
-from digits_helpers import keras_sweep  # noqa: E402
 from digits_helpers.core.files import write_json
-from digits_helpers.core.machine import package_versions  # noqa: E402
-from digits_helpers.core.registry import SEARCH_STRATEGIES  # noqa: E402
-from digits_helpers.data.digits import load_split  # noqa: E402
-from digits_helpers.models.search import run_search  # noqa: E402
-from digits_helpers.run.params import load_profile  # noqa: E402
+from digits_helpers.core.machine import package_versions
+from digits_helpers.core.registry import SEARCH_STRATEGIES
+from digits_helpers.data.digits import load_split
+from digits_helpers.models import keras_sweep
+from digits_helpers.models.search import run_search
+from digits_helpers.run.params import load_profile
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_GRID = {

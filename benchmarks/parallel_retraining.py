@@ -23,12 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import results  # noqa: E402
 from digits_helpers.core import cluster, registry
 from digits_helpers.core.files import write_json
-from digits_helpers.core.machine import package_versions  # noqa: E402
+from digits_helpers.core.machine import package_versions
 from digits_helpers.data import digits as data
-from digits_helpers.study import compare
+from digits_helpers.study import compare, results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WAYS = ("here", "local processes", "Dask LocalCluster")

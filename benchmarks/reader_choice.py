@@ -73,15 +73,14 @@ from sklearn.svm import SVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import scan  # noqa: E402
 from digits_helpers.core.files import write_json
-from digits_helpers.core.machine import package_versions  # noqa: E402
-from digits_helpers.data import augment
+from digits_helpers.core.machine import package_versions
+from digits_helpers.data import augment, scan
 from digits_helpers.data import digits as data
-from digits_helpers.data.mnist_files import load_mnist  # noqa: E402
+from digits_helpers.data.mnist_files import load_mnist
 from digits_helpers.models import beyond
-from digits_helpers.models.keras_mlp import TRAINING_LOCK, seed_keras  # noqa: E402
-from digits_helpers.models.tf_runtime import keras  # noqa: E402
+from digits_helpers.models.keras_mlp import TRAINING_LOCK, seed_keras
+from digits_helpers.models.tf_runtime import keras
 from digits_helpers.reading import predict
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -26,14 +26,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits_helpers import reading  # noqa: E402
 from digits_helpers.core.files import write_json
-from digits_helpers.core.machine import package_versions  # noqa: E402
-from digits_helpers.core.registry import CNN  # noqa: E402
+from digits_helpers.core.machine import package_versions
+from digits_helpers.core.registry import CNN
 from digits_helpers.data import augment
 from digits_helpers.data import digits as data
 from digits_helpers.models import beyond
-from digits_helpers.models.artifacts import LoadedModel  # noqa: E402
+from digits_helpers.models.artifacts import LoadedModel
+from digits_helpers.reading import checks as reading
 from digits_helpers.reading import predict
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from digits_helpers.core import cluster
-from digits_helpers.core.registry import UNSURE_BELOW
-from digits_helpers.run import params as params_module
+from digits_helpers.core.registry import PROFILES, UNSURE_BELOW
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
@@ -20,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="execute the notebooks into runs/<name>/")
-    run.add_argument("--profile", choices=params_module.PROFILES, default="quick")
+    run.add_argument("--profile", choices=PROFILES, default="quick")
     run.add_argument("--params", type=Path, metavar="FILE.yaml", help="YAML parameter overrides")
     run.add_argument(
         "--set",
@@ -75,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     show = commands.add_parser("params", help="list the parameters and what they accept")
-    show.add_argument("--profile", choices=params_module.PROFILES, default="quick")
+    show.add_argument("--profile", choices=PROFILES, default="quick")
 
     data = commands.add_parser(
         "data",
@@ -97,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list_parameters(profile: str) -> str:
+    from digits_helpers.run import params as params_module
+
     values = params_module.load_profile(profile)
     lines = []
     for name, parameter in sorted(params_module.SCHEMA.items()):
@@ -147,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     # Until a run starts, light modules only: --check and every refusal answer at once.
     # The pipeline (papermill, nbformat, jupyter_client, pandas) loads for a run alone.
     from digits_helpers.core.project import find_root
+    from digits_helpers.run import params as params_module
     from digits_helpers.run.lock import RunRefused, check_run_name
 
     name = args.name or args.profile
@@ -193,9 +195,10 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from digits_helpers.core.project import find_root
     from digits_helpers.models.artifacts import ModelRefused
     from digits_helpers.reading import predict
-    from digits_helpers.run.pipeline import find_root, latest_run
+    from digits_helpers.run.lock import latest_run
 
     if args.threshold is not None and not 0 < args.threshold < 1:
         return _refuse("predict", f"--threshold must be between 0 and 1 (got {args.threshold})")

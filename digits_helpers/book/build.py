@@ -26,8 +26,9 @@ import yaml
 from digits_helpers.book.parameter_page import PAGE as PARAMETER_PAGE
 from digits_helpers.book.parameter_page import page_text, write_parameter_page
 from digits_helpers.book.plotly_offline import copy_plotly_js
+from digits_helpers.core.project import find_root
 from digits_helpers.core.registry import STAGES
-from digits_helpers.run.pipeline import find_root, latest_run
+from digits_helpers.run.lock import latest_run
 from digits_helpers.study.results import RESULTS_FILE
 
 CHAPTERS_DIR = Path("book") / "chapters"

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digits_helpers.book import build as book
+from digits_helpers.core.project import find_root
 from digits_helpers.core.registry import STAGES
-from digits_helpers.run.pipeline import find_root, latest_run, notebook_digest
+from digits_helpers.run.lock import latest_run
+from digits_helpers.run.pipeline import notebook_digest
 from digits_helpers.study.results import RESULTS_FILE
 
 DEFAULT_BRANCH = "gh-pages"

@@ -144,6 +144,9 @@ def model(name: str) -> Model:
 
 # The datasets a run may load (digits_helpers.data.digits.load_dataset): scikit-learn's 8x8 digits,
 # shipped with it, or MNIST's 28x28 digits read from the user's own files (data_dir).
+# The shipped profiles of parameters (digits_helpers/run/profiles/<name>.yaml), smallest first.
+PROFILES = ("smoke", "quick", "full", "mnist")
+
 DATASETS = ("digits", "mnist")
 # The datasets whose files the user supplies in the folder of the ``data_dir`` parameter.
 DATASETS_FROM_FILES = ("mnist",)

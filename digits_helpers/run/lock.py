@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from digits_helpers.core import files
+from digits_helpers.core.project import find_root
 
 LATEST_FILE = "LATEST"  # runs/LATEST names the latest successful run: no run may be named so
 LOCK_PREFIX = ".lock-"
@@ -148,3 +149,27 @@ def _remove_unfinished_writes(holder: Path) -> None:
     for temporary in holder.parent.glob(f".{holder.name}.*.tmp"):
         if written.fullmatch(temporary.name):  # not the holder file of a run named <name>.x
             temporary.unlink(missing_ok=True)
+
+
+def latest_run(root: Path | None = None) -> str:
+    """The name of the most recent successful run (``runs/LATEST``).
+
+    Parameters
+    ----------
+    root : Path, optional
+        The project directory; found from the working directory by default.
+
+    Returns
+    -------
+    str
+        A run's name.
+
+    Raises
+    ------
+    FileNotFoundError
+        No run has succeeded yet.
+    """
+    path = find_root(root) / "runs" / LATEST_FILE
+    if not path.exists():
+        raise FileNotFoundError("no successful run yet: execute `digits-book run` first")
+    return path.read_text().strip()

@@ -8,11 +8,10 @@ them here lets the parameters be checked without importing scikit-learn;
 """
 
 import math
+import sys
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
-
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,8 @@ class Boolean:
 
     def holds(self, value: Any) -> bool:
         """Whether ``value`` is a boolean."""
-        return isinstance(value, bool | np.bool_)
+        np = sys.modules.get("numpy")  # not loaded: no value can be a numpy.bool_
+        return isinstance(value, bool) or (np is not None and isinstance(value, np.bool_))
 
     def __str__(self) -> str:
         return "an instance of 'bool' or an instance of 'numpy.bool'"

@@ -39,15 +39,14 @@ from digits_helpers.core.registry import (
     DATASETS_FROM_FILES,
     MNIST_IMAGE_SHAPE,
     N_CLASSES,
+    PROFILES,
     SEARCH_STRATEGIES,
 )
 from digits_helpers.core.values import is_int, is_number, shown
-from digits_helpers.data.mnist_files import MnistFileError, check_mnist_files
 from digits_helpers.models.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.models.keras_config import KerasConfig
 from digits_helpers.run.mlp_grid import RULES as MLP_RULES
 
-PROFILES = ("smoke", "quick", "full", "mnist")
 KERAS_CONFIG_KEYS = tuple(f.name for f in fields(KerasConfig))
 # MLPClassifier arguments a grid may vary: the ones that shape the network or its training.
 GRID_KEYS = ("hidden_layer_sizes", *MLP_RULES)
@@ -286,6 +285,8 @@ def check_data_source(values: Mapping[str, Any]) -> None:
                     f" dataset is {dataset!r}: MNIST's four IDX files (gzipped or not) or"
                     f" mnist.npz; nothing is downloaded (got {shown(data_dir)})"
                 )
+            from digits_helpers.data.mnist_files import MnistFileError, check_mnist_files  # NumPy
+
             try:
                 found = check_mnist_files(data_dir)
             except MnistFileError as exc:

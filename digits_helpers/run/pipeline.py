@@ -36,7 +36,7 @@ from traitlets import default
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the notebook kernels
 
 from digits_helpers.core import files, machine, progress
-from digits_helpers.core.project import find_root  # here too: book, publish and cli import it
+from digits_helpers.core.project import find_root
 from digits_helpers.core.registry import SAVED_MODELS, STAGES, Stage
 from digits_helpers.core.values import jsonable
 from digits_helpers.data.mnist_files import find_mnist_files
@@ -764,11 +764,3 @@ def remove_debris(runs: Path, log: Callable[[str], None]) -> list[Path]:
         names = ", ".join(str(p.relative_to(runs.parent)) for p in removed)
         log(f"removed what killed runs left behind: {names}")
     return removed
-
-
-def latest_run(root: Path | None = None) -> str:
-    """Name of the most recent successful run."""
-    path = find_root(root) / "runs" / LATEST_FILE
-    if not path.exists():
-        raise FileNotFoundError("no successful run yet: execute `digits-book run` first")
-    return path.read_text().strip()

@@ -32,7 +32,6 @@ from digits_helpers.core.registry import (
     stage,
 )
 from digits_helpers.core.values import jsonable
-from digits_helpers.study.narrative import alike_test_digits
 
 RESULTS_FILE = "results.json"
 
@@ -484,6 +483,8 @@ class ComparisonResult(StageResult):
     library_paths: list
 
     def glued(self) -> dict[str, Any]:
+        from digits_helpers.study.narrative import alike_test_digits  # scipy: not for a load
+
         values = {
             "mcnemar_p": self.mcnemar_p,
             "paired_p": self.paired_t_p,

@@ -17,7 +17,7 @@ from digits_helpers.run.pipeline import LocalKernelManager
 
 pytestmark = pytest.mark.notebooks  # starts real kernels
 
-CHECK = "from digits_helpers import params\n\nparams.check_notebook_parameters(globals())"
+CHECK = "from digits_helpers.run import params\n\nparams.check_notebook_parameters(globals())"
 
 
 @pytest.fixture

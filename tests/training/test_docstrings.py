@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 
 import nbformat
@@ -13,6 +14,14 @@ from study import REPO as ROOT
 from digits_helpers.core.registry import STAGES
 
 pytestmark = pytest.mark.tensorflow  # imports every module the chapters use
+
+
+def _is_module(dotted: str) -> bool:
+    """Whether ``digits_helpers.models.artifacts`` (say) names a module, not a function."""
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except ModuleNotFoundError:  # its parent is a module, not a package
+        return False
 
 
 def _called_functions() -> set[tuple[str, str]]:
@@ -26,13 +35,15 @@ def _called_functions() -> set[tuple[str, str]]:
                 continue
             tree = ast.parse(cell.source)
             for node in ast.walk(tree):
-                if isinstance(node, ast.ImportFrom) and node.module == "digits_helpers":
-                    modules |= {a.asname or a.name: f"digits_helpers.{a.name}" for a in node.names}
-                elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-                    "digits_helpers."
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "digits_helpers"
                 ):
                     for alias in node.names:
-                        calls.add((node.module, alias.name))
+                        dotted = f"{node.module}.{alias.name}"
+                        if _is_module(dotted):
+                            modules[alias.asname or alias.name] = dotted
+                        else:
+                            calls.add((node.module, alias.name))
             for node in ast.walk(tree):
                 if (
                     isinstance(node, ast.Call)

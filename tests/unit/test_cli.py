@@ -90,7 +90,16 @@ def test_build_without_any_run_says_what_to_do(capsys, tmp_path, monkeypatch):
 
 # What a command that refuses or only checks must not load: the pipeline's notebook
 # machinery (papermill, nbformat, jupyter_client), the study's tables, the training.
-HEAVY = ("tensorflow", "keras", "pandas", "papermill", "nbformat", "jupyter_client")
+HEAVY = (
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
+    "pandas",
+    "papermill",
+    "nbformat",
+    "jupyter_client",
+)
 # Answers at once: the help, the parameters, a check, and the refusals before a run.
 LIGHT_COMMANDS = {
     "help": ("--help",),
@@ -99,9 +108,6 @@ LIGHT_COMMANDS = {
     "bad run name": ("run", "--name", "../elsewhere"),
     "unreachable scheduler": ("run", "--check", "--set", "scheduler=tcp://127.0.0.1:{port}"),
 }
-# Until params validation stops importing scikit-learn (MLPClassifier's own checks of a
-# param_grid), a run command loads it, and scikit-learn loads pandas.
-THROUGH_SKLEARN = {"pandas"}
 
 
 @pytest.fixture(scope="module")
@@ -149,14 +155,4 @@ def imported(tmp_path_factory):
 def test_a_command_that_checks_or_refuses_loads_no_heavy_library(imported, command, status):
     returned, packages = imported(command)
     assert returned == status
-    heavy = set(HEAVY) - (THROUGH_SKLEARN if "sklearn" in packages else set())
-    assert sorted(packages & heavy) == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="params validation imports scikit-learn for param_grid (issue #21, fixed apart): "
-    "when this passes, remove the mark, add sklearn to HEAVY and drop THROUGH_SKLEARN",
-)
-def test_run_check_loads_no_scikit_learn(imported):
-    assert sorted(imported("run --check")[1] & {"sklearn", "scipy", "pandas"}) == []
+    assert sorted(packages & set(HEAVY)) == []
