@@ -4,7 +4,7 @@ The rules are those of ``MLPClassifier._parameter_constraints`` (scikit-learn 1.
 with the same accepted sets: an ``Interval`` of ``numbers.Real`` takes a bool and
 any int, and refuses NaN; ``"boolean"`` is a ``bool`` or ``numpy.bool_``. Writing
 them here lets the parameters be checked without importing scikit-learn;
-``tests/unit/test_mlp_grid.py`` holds them against scikit-learn's own.
+``tests/unit/run/test_mlp_grid.py`` holds them against scikit-learn's own.
 """
 
 import math

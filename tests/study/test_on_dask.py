@@ -3,7 +3,7 @@
 They run on 127.0.0.1; scikit-learn's grid search through joblib's Dask backend must equal
 local processes to the bit, and the smoke profile run through the scheduler's address must
 give the local smoke run's results. The ``scheduler`` parameter's own checks are unit tests
-(``tests/unit/test_cluster.py``). Slow tier: ``make test-all``.
+(``tests/unit/core/test_cluster.py``). Slow tier: ``make test-all``.
 """
 
 from __future__ import annotations

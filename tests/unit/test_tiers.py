@@ -93,7 +93,9 @@ def test_the_tensorflow_modules_are_found():
 
 
 @pytest.mark.parametrize(
-    "path", sorted((TESTS / "unit").glob("test_*.py")), ids=lambda path: path.stem
+    "path",
+    sorted((TESTS / "unit").rglob("test_*.py")),
+    ids=lambda path: path.relative_to(TESTS / "unit").with_suffix("").as_posix(),
 )
 def test_a_unit_test_module_does_not_import_tensorflow(path):
     tree = ast.parse(path.read_bytes())

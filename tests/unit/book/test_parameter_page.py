@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from study import REPO
 
 from digits_helpers.book import parameter_page
 from digits_helpers.core.registry import STAGES
 from digits_helpers.run.params import PROFILES, SCHEMA, Parameter, load_profile
 
-NOTEBOOKS = [Path(__file__).parents[2] / "notebooks" / step.filename for step in STAGES]
+NOTEBOOKS = [REPO / "notebooks" / step.filename for step in STAGES]
 
 
 @pytest.fixture(scope="module")
