@@ -31,7 +31,7 @@ def points(difference: float) -> str:
     return f"{100 * difference:.2f} percentage points"
 
 
-def show_value(value) -> str:
+def parameter_value(value) -> str:
     """A hyperparameter value for a reader: sequences as ``(112, 112)``."""
     if isinstance(value, list | tuple):
         return "(" + ", ".join(str(v) for v in value) + ")"
@@ -40,4 +40,4 @@ def show_value(value) -> str:
 
 def describe_params(params: Mapping) -> str:
     """Best parameters as an inline list: ``activation = relu, alpha = 0.01, ...``."""
-    return ", ".join(f"`{key}` = {show_value(value)}" for key, value in sorted(params.items()))
+    return ", ".join(f"`{key}` = {parameter_value(value)}" for key, value in sorted(params.items()))

@@ -237,7 +237,7 @@ class Watcher:
 
 
 @contextlib.contextmanager
-def shown(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
+def to_terminal(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
     """Show, while the block runs, the progress reported by kernels it starts.
 
     Parameters

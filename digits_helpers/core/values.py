@@ -39,7 +39,7 @@ def is_number(value: Any) -> bool:
     return is_int(value) and abs(int(value)) <= _LARGEST_FLOAT
 
 
-def shown(value: Any) -> str:
+def quoted(value: Any) -> str:
     """``repr(value)`` cut to about :data:`MAX_SHOWN` characters for a one-line message.
 
     Parameters

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
-from digits_helpers.core.values import is_int, is_number, shown
+from digits_helpers.core.values import is_int, is_number, quoted
 
 # The validation rows are taken from the training rows. From 0.05 (so that a
 # configuration is chosen on more than a handful of digits) to 0.5 (so that training
@@ -54,14 +54,14 @@ class KerasConfig:
         vs, lr = self.validation_split, self.learning_rate
         if not (is_number(vs) and low <= vs <= high):
             raise ValueError(
-                f"validation_split must be a number from {low} to {high} (got {shown(vs)})"
+                f"validation_split must be a number from {low} to {high} (got {quoted(vs)})"
             )
         if not (is_number(lr) and lr > 0):
-            raise ValueError(f"learning_rate must be a number > 0 (got {shown(lr)})")
+            raise ValueError(f"learning_rate must be a number > 0 (got {quoted(lr)})")
         for name in ("batch_size", "epochs"):
             value = getattr(self, name)
             if not (is_int(value) and value >= 1):
-                raise ValueError(f"{name} must be an integer >= 1 (got {shown(value)})")
+                raise ValueError(f"{name} must be an integer >= 1 (got {quoted(value)})")
         object.__setattr__(self, "validation_split", float(vs))
         object.__setattr__(self, "learning_rate", float(lr))
         object.__setattr__(self, "batch_size", int(self.batch_size))
@@ -89,7 +89,7 @@ class KerasConfig:
         names = [f.name for f in fields(cls)]
         if not isinstance(values, Mapping):
             raise ValueError(
-                f"must be a mapping with keys {', '.join(names)} (got {shown(values)})"
+                f"must be a mapping with keys {', '.join(names)} (got {quoted(values)})"
             )
         unknown = [str(k) for k in values if k not in names]
         if unknown:

@@ -37,7 +37,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import ThreadpoolController
 
 from digits_helpers.core import progress
-from digits_helpers.core.formatting import show_value
+from digits_helpers.core.formatting import parameter_value
 from digits_helpers.core.registry import SEARCH_STRATEGIES
 from digits_helpers.core.values import jsonable
 from digits_helpers.models.lean_mlp import LeanMLPClassifier
@@ -421,7 +421,7 @@ def grid_table(grid: Mapping[str, list], ignored: Mapping[str, list]) -> pd.Data
     return pd.DataFrame(
         {
             "hyperparameter": list(grid),
-            "values": [", ".join(show_value(v) for v in values) for values in grid.values()],
+            "values": [", ".join(parameter_value(v) for v in values) for values in grid.values()],
             "used by adam": ["no" if key in ignored else "yes" for key in grid],
         }
     )
@@ -444,7 +444,7 @@ def best_table(result: SearchResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "hyperparameter": list(result.best_params),
-            "best value": [show_value(v) for v in result.best_params.values()],
+            "best value": [parameter_value(v) for v in result.best_params.values()],
         }
     )
 

@@ -42,7 +42,7 @@ from digits_helpers.core.registry import (
     PROFILES,
     SEARCH_STRATEGIES,
 )
-from digits_helpers.core.values import is_int, is_number, shown
+from digits_helpers.core.values import is_int, is_number, quoted
 from digits_helpers.models.keras_config import ACCEPTS as KERAS_RULES
 from digits_helpers.models.keras_config import KerasConfig
 from digits_helpers.run.mlp_grid import RULES as MLP_RULES
@@ -283,7 +283,7 @@ def check_data_source(values: Mapping[str, Any]) -> None:
                 raise ParameterError(
                     f"parameter 'data_dir' must name the folder of the MNIST files when"
                     f" dataset is {dataset!r}: MNIST's four IDX files (gzipped or not) or"
-                    f" mnist.npz; nothing is downloaded (got {shown(data_dir)})"
+                    f" mnist.npz; nothing is downloaded (got {quoted(data_dir)})"
                 )
             from digits_helpers.data.mnist_files import MnistFileError, check_mnist_files  # NumPy
 
@@ -300,7 +300,7 @@ def check_data_source(values: Mapping[str, Any]) -> None:
         elif data_dir:
             raise ParameterError(
                 f"parameter 'data_dir' must be '' when dataset is {dataset!r}, which ships with"
-                f" scikit-learn (got {shown(data_dir)})"
+                f" scikit-learn (got {quoted(data_dir)})"
             )
 
 
@@ -490,29 +490,31 @@ def _refusal(name: str, value: Any, errors: list[Mapping[str, Any]]) -> Paramete
         return ParameterError(
             f"parameter 'keras_configurations' item {where[0] + 1}: {errors[0]['ctx']['error']}"
         )
-    return ParameterError(f"parameter '{name}' must be {SCHEMA[name].accepts} (got {shown(value)})")
+    return ParameterError(
+        f"parameter '{name}' must be {SCHEMA[name].accepts} (got {quoted(value)})"
+    )
 
 
 def _grid_refusal(grid: Mapping, where: tuple) -> ParameterError:
     key = where[0]
     if key not in GRID_KEYS:
         return ParameterError(
-            f"parameter 'param_grid' has unknown key {shown(key)}; accepted keys: "
+            f"parameter 'param_grid' has unknown key {quoted(key)}; accepted keys: "
             + ", ".join(GRID_KEYS)
         )
     if len(where) == 1:
         return ParameterError(
-            f"parameter 'param_grid' entry {shown(key)} must be a non-empty list "
-            f"(got {shown(grid[key])})"
+            f"parameter 'param_grid' entry {quoted(key)} must be a non-empty list "
+            f"(got {quoted(grid[key])})"
         )
     item = grid[key][where[1]]
     if key == "hidden_layer_sizes":
         return ParameterError(
             "parameter 'param_grid' entry 'hidden_layer_sizes' must hold lists of positive "
-            f"integers such as [112, 112] (got {shown(item)})"
+            f"integers such as [112, 112] (got {quoted(item)})"
         )
     return ParameterError(
-        f"parameter 'param_grid' entry {key!r} must be {MLP_RULES[key]} (got {shown(item)})"
+        f"parameter 'param_grid' entry {key!r} must be {MLP_RULES[key]} (got {quoted(item)})"
     )
 
 
@@ -597,12 +599,12 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     """Split ``NAME=VALUE`` and parse VALUE as YAML (``0.3``, ``true``, ``[1, 2]``)."""
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
-        raise ParameterError(f"--set expects NAME=VALUE (got {shown(text)})")
+        raise ParameterError(f"--set expects NAME=VALUE (got {quoted(text)})")
     try:
         value = yaml.safe_load(raw)
     except (yaml.YAMLError, ValueError) as exc:
         raise ParameterError(
-            f"--set {name.strip()}: value {shown(raw)} is not valid YAML ({_yaml_problem(exc)})"
+            f"--set {name.strip()}: value {quoted(raw)} is not valid YAML ({_yaml_problem(exc)})"
         ) from exc
     return name.strip(), value
 
@@ -626,7 +628,9 @@ def _yaml_problem(exc: Exception, *, line: bool = False) -> str:
 def load_profile(profile: str) -> dict[str, Any]:
     """The raw values of a shipped profile (one of :data:`PROFILES`)."""
     if profile not in PROFILES:
-        raise ParameterError(f"profile must be one of {', '.join(PROFILES)} (got {shown(profile)})")
+        raise ParameterError(
+            f"profile must be one of {', '.join(PROFILES)} (got {quoted(profile)})"
+        )
     text = resources.files("digits_helpers.run").joinpath(f"profiles/{profile}.yaml").read_text()
     return yaml.safe_load(text)
 
@@ -676,5 +680,5 @@ def _unknown_message(name: Any) -> str:
     """Suggest the closest known name; list them all only when none is close."""
     close = difflib.get_close_matches(str(name), SCHEMA, n=1)
     if close:
-        return f"unknown parameter {shown(name)} (did you mean {close[0]!r}?)"
-    return f"unknown parameter {shown(name)}; known parameters: " + ", ".join(sorted(SCHEMA))
+        return f"unknown parameter {quoted(name)} (did you mean {close[0]!r}?)"
+    return f"unknown parameter {quoted(name)}; known parameters: " + ", ".join(sorted(SCHEMA))

@@ -69,7 +69,7 @@ def _finish(
     return fig
 
 
-def _label(value: Any) -> str:
+def _as_text(value: Any) -> str:
     """Stringify a label or parameter value (tuples such as ``(112, 112)`` included)."""
     if isinstance(value, float) and math.isnan(value):
         return "n/a"
@@ -177,7 +177,7 @@ def confusion_matrix_figure(
         raise ValueError(f"cm must be a square matrix, got shape {cm.shape}")
     if len(labels) != cm.shape[0]:
         raise ValueError(f"{len(labels)} labels for a {cm.shape[0]}x{cm.shape[0]} matrix")
-    names = [_label(label) for label in labels]
+    names = [_as_text(label) for label in labels]
     if np.issubdtype(cm.dtype, np.integer):
         text = [[str(int(v)) for v in row] for row in cm]
         z_format = "%{z}"
@@ -371,13 +371,14 @@ def sample_digits(
         raise ValueError("n_cols must be >= 1")
 
     if predicted is None:
-        titles = [_label(t) for t in labels]
+        titles = [_as_text(t) for t in labels]
         wrong = [False] * n
     else:
         titles = [
-            f"true {_label(t)} / pred {_label(p)}" for t, p in zip(labels, predicted, strict=True)
+            f"true {_as_text(t)} / pred {_as_text(p)}"
+            for t, p in zip(labels, predicted, strict=True)
         ]
-        wrong = [_label(t) != _label(p) for t, p in zip(labels, predicted, strict=True)]
+        wrong = [_as_text(t) != _as_text(p) for t, p in zip(labels, predicted, strict=True)]
     cols = min(n_cols, n)
     rows = math.ceil(n / cols)
     height = 105 * rows + 80
@@ -446,7 +447,7 @@ def accuracy_comparison(
     has_low, has_high = "ci_low" in table.columns, "ci_high" in table.columns
     if has_low != has_high:
         raise ValueError("give both ci_low and ci_high, or neither")
-    models = [_label(m) for m in table["model"]]
+    models = [_as_text(m) for m in table["model"]]
     accuracy = table["accuracy"].to_numpy(dtype=float)
     error_y = None
     hover = "%{x}<br>accuracy %{y:.2%}"
@@ -510,7 +511,7 @@ def repeated_split_figure(
         fig.add_trace(
             go.Box(
                 y=np.asarray(values, dtype=float),
-                name=_label(model),
+                name=_as_text(model),
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,
@@ -558,14 +559,14 @@ def cv_results_figure(
     values = list(cv_results[column])
     scores = cv_results["mean_test_score"].to_numpy(dtype=float)
     params = (
-        [_label(p) for p in cv_results["params"]]
+        [_as_text(p) for p in cv_results["params"]]
         if "params" in cv_results.columns
-        else [_label(v) for v in values]
+        else [_as_text(v) for v in values]
     )
     groups: dict[str, list[int]] = {}
     first_value: dict[str, Any] = {}
     for i, value in enumerate(values):
-        key = _label(value)
+        key = _as_text(value)
         groups.setdefault(key, []).append(i)
         first_value.setdefault(key, value)
     order = list(groups)
@@ -619,7 +620,7 @@ def timing_figure(
     -------
     plotly.graph_objects.Figure
     """
-    names = [_label(k) for k in seconds]
+    names = [_as_text(k) for k in seconds]
     values = np.asarray(list(seconds.values()), dtype=float)
     fig = go.Figure(
         go.Bar(

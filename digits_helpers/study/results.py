@@ -677,27 +677,3 @@ def assemble(
     document["machine"] = machine()
     document["versions"] = package_versions()
     return document
-
-
-def load_results(run_dir: Path | str) -> dict:
-    """Read ``results.json`` of a finished run.
-
-    Parameters
-    ----------
-    run_dir : Path or str
-        The run's folder.
-
-    Returns
-    -------
-    dict
-        The document :func:`assemble` built.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the run has no ``results.json``.
-    """
-    path = Path(run_dir) / RESULTS_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `digits-book run` first")
-    return json.loads(path.read_text())

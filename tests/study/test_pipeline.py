@@ -53,7 +53,7 @@ def test_run_publishes_notebooks_and_results(first_run):
     run_dir = project / "runs" / "trial"
     assert report.run_dir == run_dir
     assert sorted(p.name for p in run_dir.glob("*.ipynb")) == [s.filename for s in STAGES]
-    document = results.load_results(run_dir)
+    document = json.loads((run_dir / results.RESULTS_FILE).read_text())
     assert document["parameters"]["cv"] == 3 and document["dataset"]["name"] == "digits"
     assert set(document["timings"]["notebooks"]) == {s.notebook for s in STAGES}
     assert (project / "runs" / "LATEST").read_text().strip() == "trial"

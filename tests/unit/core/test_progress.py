@@ -105,10 +105,10 @@ def test_a_terminal_line_is_redrawn_in_place_and_cleared(tmp_path):
     assert drawn.endswith("\r\033[K") and "\n" not in drawn
 
 
-def test_shown_names_a_file_for_the_kernels_and_removes_it(monkeypatch):
+def test_to_terminal_names_a_file_for_the_kernels_and_removes_it(monkeypatch):
     monkeypatch.delenv(progress.ENV, raising=False)
     log = io.StringIO()
-    with progress.shown("[1/6] 01_preprocessing", log):
+    with progress.to_terminal("[1/6] 01_preprocessing", log):
         path = os.environ[progress.ENV]
         progress.counting("digits", 4)(4)
     assert progress.ENV not in os.environ
