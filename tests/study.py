@@ -139,7 +139,7 @@ def assert_no_debris(project: Path) -> None:
     runs = project / "runs"
     debris = (".staging", ".previous", ".lock", ".holder", "..holder")
     left = [p.name for p in runs.iterdir() if p.name.startswith(debris)]
-    left += [p.name for p in runs.glob(".LATEST.tmp-*")]
+    left += [p.name for p in runs.glob(".LATEST.*.tmp")]
     left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
     assert left == []
     assert kernels_under(runs) == []

@@ -53,7 +53,10 @@ def replacing(path: Path | str, *, suffix: str = ".tmp", mode: int | None = None
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    # The writer's pid in the name: a run's cleanup knows a dead writer's file.
+    handle, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix
+    )
     os.close(handle)
     temporary = Path(name)
     try:

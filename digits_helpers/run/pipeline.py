@@ -56,7 +56,10 @@ CACHE_KEEP = 40
 _KEY_PATTERN = re.compile(r"[0-9a-f]{64}")  # a cache entry's name: its sha256 key
 INJECTED_TAG = "injected-parameters"
 # What a process leaves in runs/ (and runs/.cache/) while it works, named with its pid.
-_DEBRIS = re.compile(r"\.(?:staging|previous)-.+-(?P<pid>\d+)|\.LATEST\.tmp-(?P<latest>\d+)")
+# .LATEST.<pid>.<random>.tmp: runs/LATEST half-written (core.files.replacing) by <pid>.
+_DEBRIS = re.compile(
+    r"\.(?:staging|previous)-.+-(?P<pid>\d+)|\.LATEST\.(?P<latest>\d+)\.[^.]+\.tmp"
+)
 _CACHE_DEBRIS = re.compile(r"[0-9a-f]{64}\.tmp-(?P<pid>\d+)")
 _PREVIOUS = re.compile(r"\.previous-(?P<name>.+)-\d+")
 
