@@ -43,7 +43,7 @@ threshold at which the validation digits answered are at least ``--validation-ta
 right; the share of the test digits answered and their accuracy at that threshold; the
 coverage/error curve; and the accuracy on the 360 8x8 test digits of the 8x8 split drawn
 as scans. Adam (learning rate 0.001), batch 64, seeds as
-``digits_helpers.models.beyond._fit_cnn`` sets them. Writes ``benchmarks/results/reader_choice.md``
+``digits_helpers.models.beyond.fit_cnn`` sets them. Writes ``benchmarks/results/reader_choice.md``
 and ``.json`` (``reader_choice_random`` with ``--validation-rule random``, ``..._quick``
 with ``--quick``).
 """
@@ -345,7 +345,7 @@ def train_cnn(
     learning_rate: float,
     seed: int,
 ) -> None:
-    """Train a CNN as ``beyond._fit_cnn`` does (with ``candidate.filters``).
+    """Train a CNN as ``beyond.fit_cnn`` does (with ``candidate.filters``).
 
     ``at_epoch(epoch, fit_seconds, scorer)`` is called after each of ``candidate.epochs``;
     ``fit_seconds`` excludes the time spent in earlier calls.

@@ -34,10 +34,16 @@ from digits_helpers.study.results import RESULTS_FILE
 CHAPTERS_DIR = Path("book") / "chapters"
 HTML_DIR = Path("_build") / "html"
 STAMP_FILE = Path("_build") / "digits-book-build.json"
+# The packages that turn a run into pages: another version of one, another site.
+BOOK_PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "myst-parser", "sphinx-book-theme", "plotly")
 BUILD_LOG = Path("_build") / "build.log"  # jupyter-book's whole output, for the curious
 DOCTREES = Path("_build") / ".doctrees"  # Sphinx's record of what it has read
 # The lines of the build's output worth a reader's eye: its warnings and errors.
-_PROBLEM = re.compile(r"WARNING|ERROR|Warning, treated as error|build finished with problems")
+_PROBLEM = re.compile(
+    r"WARNING|ERROR|CRITICAL|Warning, treated as error|build finished with problems"
+    r"|Traceback|Exception|There was an error"
+)
+_TAIL = 20  # lines of the log shown when a failed build printed none of the above
 # A page of book/ that shows a chapter's numbers: {glue:text}`chapters/05_x.ipynb::key`
 # or a glued figure with ":doc: chapters/05_x.ipynb".
 _CITES_CHAPTER = re.compile(r"chapters/(\w+\.ipynb)")
@@ -246,8 +252,9 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     The run's ``results.json`` and executed notebooks, the book's own pages
     (``book/`` but the staged chapters), the generated parameters page as it would
     be written now, the stylesheets in ``_static/``, ``_config.yml``, ``_toc.yml``, the
-    repository address and the jupyter-book version: if any of them differs, the
-    html in ``_build/html`` is not the book of this run as it would be built now.
+    repository address and the versions of :data:`BOOK_PACKAGES`: if any of them
+    differs, the html in ``_build/html`` is not the book of this run as it would be
+    built now.
 
     Parameters
     ----------
@@ -278,7 +285,7 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     files += sorted((root / "_static").glob("*.css"))  # the book's own stylesheets
     files += [root / "_config.yml", root / "_toc.yml"]
     sha = hashlib.sha256()
-    for part in (run_name, url or "", metadata.version("jupyter-book")):
+    for part in (run_name, url or "", *(metadata.version(name) for name in BOOK_PACKAGES)):
         sha.update(f"{part}\n".encode())
     for path in files:
         sha.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -383,9 +390,12 @@ def build(run_name: str | None = None, *, root: Path | None = None) -> Path:
         completed = subprocess.run(
             command, cwd=root, check=False, stdout=output, stderr=subprocess.STDOUT
         )
-    for line in log.read_text(errors="replace").splitlines():
-        if _PROBLEM.search(line):
-            print(line, file=sys.stderr)
+    output = log.read_text(errors="replace").splitlines()
+    problems = [line for line in output if _PROBLEM.search(line)]
+    if completed.returncode != 0 and not problems:
+        problems = output[-_TAIL:]  # a failure of another kind: its last words
+    for line in problems:
+        print(line, file=sys.stderr)
     if completed.returncode != 0:
         shutil.rmtree(root / DOCTREES, ignore_errors=True)  # the next build reads all again
         raise BuildFailed(

@@ -201,9 +201,8 @@ def check_notebooks(root: Path, run_name: str, results: dict) -> None:
 def _ensure_built(root: Path, run_name: str) -> bool:
     if book.is_current(root, run_name):
         return False
-    print(f"building the book of run {run_name!r}", file=sys.stderr)
     try:
-        book.build(run_name, root=root)
+        book.build(run_name, root=root)  # it says what it builds
     except book.BuildFailed as exc:
         raise PublishRefused(
             f"the strict build of run {run_name!r} failed: {exc}; nothing was published"

@@ -5,7 +5,7 @@ While a run of ``name`` executes it holds ``runs/.lock-<name>``, a
 process dies, so a killed run leaves no lock that blocks the next one. The holder's pid
 and start time are kept beside it in ``runs/.holder-<name>``, for the message that
 refuses a second run and the one that notes a killed run's lock; the lock file itself
-is filelock's (version 3 truncates it when it opens it).
+is filelock's (its version 3, which pyproject.toml allows, truncates it when it opens it).
 
 Light on purpose: the standard library and :mod:`digits_helpers.core.files` at import,
 filelock only when a lock is taken, so that ``digits-book run --check`` and every
@@ -142,10 +142,10 @@ def _who(holder: Path) -> str:
 def _remove_unfinished_writes(holder: Path) -> None:
     """Remove temporary files of holder files whose writer was killed mid-write.
 
-    :func:`digits_helpers.core.files.write_text` writes ``.<name>.<random>.tmp`` beside
-    the file; only the lock's holder writes this one, so any such file is left over.
+    :func:`digits_helpers.core.files.write_text` writes ``.<name>.<pid>.<random>.tmp``
+    beside the file; only the lock's holder writes this one, so any such file is left over.
     """
-    written = re.compile(re.escape(f".{holder.name}.") + r"[a-z0-9_]{8}\.tmp")  # mkstemp's
+    written = re.compile(re.escape(f".{holder.name}.") + r"\d+\.[a-z0-9_]{8}\.tmp")  # mkstemp's
     for temporary in holder.parent.glob(f".{holder.name}.*.tmp"):
         if written.fullmatch(temporary.name):  # not the holder file of a run named <name>.x
             temporary.unlink(missing_ok=True)

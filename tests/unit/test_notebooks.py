@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
+import record_fixtures
 from study import REPO as ROOT
 
 from digits_helpers.core.registry import STAGES
@@ -135,18 +137,36 @@ def _glued_keys(source: str) -> set[str]:
     return keys
 
 
-def _glued_names(cells) -> set[str]:
-    """What a committed chapter glues: the names in its code, and in its executed outputs
-    (a stage's record glues its own numbers: ``record.glue()``)."""
-    in_code = set().union(*(_glued_keys(c.source) for c in cells if c.cell_type == "code"))
-    in_outputs = {
-        output.metadata["scrapbook"]["name"]
-        for cell in cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if "scrapbook" in output.get("metadata", {})
-    }
-    return in_code | in_outputs
+def _record_glue_keys(source: str) -> set[str]:
+    """Names a ``record.glue(...)`` call passes itself: its keywords, ``**{f"x_{k}": ...}``
+    as a pattern, and ``**narrative.verdict_glue(...)``'s two sentences as patterns."""
+    keys = set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "glue"):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                keys.add(keyword.arg)
+            elif isinstance(keyword.value, ast.DictComp) and isinstance(
+                keyword.value.key, ast.JoinedStr
+            ):
+                parts = keyword.value.key.values
+                keys.add("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in parts))
+            elif "verdict_glue" in ast.unparse(keyword.value):
+                keys |= {"{}_answer", "{}_evidence"}
+    return keys
+
+
+def _glued_names(path: Path, cells) -> set[str]:
+    """What a chapter glues, from its code: its glue(...) calls, what it passes its stage's
+    ``record.glue()``, and what the record glues itself (``StageResult.glued``, on a
+    record of that stage from ``record_fixtures``)."""
+    sources = [c.source for c in cells if c.cell_type == "code"]
+    glued = set().union(*(_glued_keys(s) | _record_glue_keys(s) for s in sources))
+    (stage,) = [s for s in STAGES if s.filename == path.name]
+    if any("record.glue(" in s for s in sources):
+        glued |= set(record_fixtures.records()[stage.key].glued())
+    return glued
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -156,7 +176,7 @@ def test_every_number_a_chapter_shows_is_glued_by_the_chapter(path):
     shown = {
         m["key"] for c in cells if c.cell_type == "markdown" for m in _GLUE_ROLE.finditer(c.source)
     }
-    glued = _glued_names(cells)
+    glued = _glued_names(path, cells)
     patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
     missing = {k for k in shown - glued if not any(p.match(k) for p in patterns)}
     assert missing == set()
@@ -181,7 +201,7 @@ def test_every_number_a_page_takes_from_a_chapter_is_glued_by_that_chapter():
         for match in [*_PAGE_GLUE.finditer(text), *_PAGE_GLUE_FIGURE.finditer(text)]:
             notebook = NOTEBOOKS[0].with_name(match["notebook"] + ".ipynb")
             cells = nbformat.read(notebook, as_version=4).cells
-            glued = _glued_names(cells)
+            glued = _glued_names(notebook, cells)
             patterns = [re.compile("^" + k.replace("{}", r"\w+") + "$") for k in glued if "{}" in k]
             if match["key"] not in glued and not any(p.match(match["key"]) for p in patterns):
                 missing.add(f"{page.name}: {match['notebook']}::{match['key']}")

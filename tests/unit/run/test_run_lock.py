@@ -15,6 +15,7 @@ import textwrap
 
 import pytest
 
+from digits_helpers.core import files
 from digits_helpers.run.lock import RunRefused, check_run_name, run_lock
 
 HOLD = textwrap.dedent(
@@ -90,12 +91,24 @@ def test_the_lock_and_its_holder_file_are_removed_when_the_run_ends(tmp_path):
     assert lines == [] and list(tmp_path.iterdir()) == []
 
 
+def _half_written(path):
+    """The temporary file files.write_text leaves when its writer is killed mid-write."""
+    with pytest.raises(KeyboardInterrupt), files.replacing(path) as temporary:
+        kept = temporary.with_name(temporary.name + ".kept")
+        temporary.write_text("12")
+        temporary.rename(kept)  # what the kill leaves: replacing's cleanup never ran
+        raise KeyboardInterrupt
+    left = kept.with_name(kept.name.removesuffix(".kept"))
+    kept.rename(left)
+    return left
+
+
 def test_a_holder_file_half_written_by_a_killed_run_is_removed(tmp_path):
-    (tmp_path / "..holder-trial.k3x9_q0z.tmp").write_text("12")  # files.write_text's temporary
-    (tmp_path / "..holder-trial.x.k3x9_q0z.tmp").write_text("34")  # run 'trial.x' writing its own
+    _half_written(tmp_path / ".holder-trial")
+    others = _half_written(tmp_path / ".holder-trial.x")  # run 'trial.x' writing its own
     with run_lock(tmp_path, "trial", print):
         pass
-    assert [p.name for p in tmp_path.iterdir()] == ["..holder-trial.x.k3x9_q0z.tmp"]
+    assert [p.name for p in tmp_path.iterdir()] == [others.name]
 
 
 @pytest.mark.parametrize("name", ["", ".hidden", "a/b", "a\\b", " padded", "LATEST"])
