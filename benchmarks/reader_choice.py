@@ -20,7 +20,7 @@ digits; the test digits are only read.
 
 Every candidate reads digits as ``digits-book predict`` does: each digit is drawn as a
 scan (:func:`digits_helpers.data.scan.render_digit`), written to a PNG file and read back with
-:func:`digits_helpers.reading.predict.digit_features` (``dataset="mnist"``: MNIST's 28x28
+:func:`digits_helpers.reading.predict.file_features` (``dataset="mnist"``: MNIST's 28x28
 preparation, or ``"digits"``: optdigits' 8x8 one). A file that ``predict`` refuses (it
 sees several pieces of ink side by side) counts as wrong and unanswered. The training
 digits are drawn and read the same way in memory (PNG keeps grey bytes exactly).
@@ -255,7 +255,7 @@ def read_from_files(images: np.ndarray, labels: np.ndarray, folder: Path, size: 
         Image.fromarray(scan.render_digit(image, size)).save(path)
         try:
             for name in features:
-                features[name][index] = predict.digit_features(path, dataset=name)[0]
+                features[name][index] = predict.file_features(path, dataset=name)[0]
         except scan.ScanError as exc:
             readable[index] = False
             errors.append(str(exc).replace(str(folder) + "/", ""))
@@ -741,7 +741,7 @@ def markdown(document: dict, command: str) -> str:
         f"{VALIDATION_RULES[document['arguments']['validation_rule']]}), test "
         f"{document['data']['test']} digits (the last n_c // 5 of each class, never used for a "
         "choice). Validation and test digits are drawn "
-        "as PNG scans and read back by `predict.digit_features`; an unreadable file is wrong "
+        "as PNG scans and read back by `predict.file_features`; an unreadable file is wrong "
         f"and unanswered. Files: {document['data']['files']}.",
         "",
         "Goals (test, 64 px): accuracy >= 98 %; at the threshold chosen on validation "

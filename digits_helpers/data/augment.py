@@ -30,7 +30,7 @@ from digits_helpers.data.scan import (
     bitmap_from_features,
     mnist_features,
 )
-from digits_helpers.data.scan import digit_features as scan_features
+from digits_helpers.data.scan import optdigits_features as scan_features
 from digits_helpers.data.segment import EIGHT_CONNECTED
 
 SHIFTS = ((0, 1), (0, -1), (1, 0), (-1, 0))  # (rows, columns): right, left, down, up

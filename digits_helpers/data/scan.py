@@ -6,7 +6,7 @@ optdigits' (below), MNIST's 28x28 digits by MNIST's (:func:`mnist_features`).
 
 The 8x8 digits were made by the UCI optdigits procedure: each digit's bounding box was
 scaled into a 32x32 binary bitmap, and the ink pixels were counted in each of its 64
-non-overlapping 4x4 blocks, giving a value from 0 to 16 per block. :func:`digit_features`
+non-overlapping 4x4 blocks, giving a value from 0 to 16 per block. :func:`optdigits_features`
 does the same to the ink of a scan, and divides by 16 as
 :func:`digits_helpers.data.digits.load_dataset` does. In the digits every image spans all eight
 rows and about six of the eight columns: the
@@ -299,7 +299,7 @@ def block_counts(bitmap: np.ndarray) -> np.ndarray:
     return blocks.sum(axis=(1, 3), dtype=np.int64)
 
 
-def digit_features(ink: Ink) -> np.ndarray:
+def optdigits_features(ink: Ink) -> np.ndarray:
     """The 8x8 image a model reads, from one digit's ink: optdigits, then scaled to [0, 1].
 
     Parameters
@@ -372,7 +372,7 @@ class Preparation:
 PREPARATIONS: dict[str, Preparation] = {
     "digits": Preparation(
         (GRID_SIZE, GRID_SIZE),
-        digit_features,
+        optdigits_features,
         "UCI optdigits: the digit's bounding box scaled into a 32x32 binary bitmap, ink pixels "
         "counted in each 4x4 block (0 to 16), then divided by 16 (values in [0, 1])",
     ),

@@ -201,7 +201,7 @@ def write_and_read(
     for index, path in enumerate(paths):
         for dataset in preparations:
             try:
-                features[dataset][index] = predict.digit_features(path, dataset=dataset)[0]
+                features[dataset][index] = predict.file_features(path, dataset=dataset)[0]
             except scan.ScanError:
                 readable[index] = False
     return ReadScans(features=features, readable=readable, labels=digits.labels)

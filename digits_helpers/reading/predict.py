@@ -270,7 +270,7 @@ def _digits(features: np.ndarray, loaded: LoadedModel, threshold: float) -> list
     return digits
 
 
-def digit_features(path: Path | str, *, dataset: str = "digits") -> np.ndarray:
+def file_features(path: Path | str, *, dataset: str = "digits") -> np.ndarray:
     """The digit a file holds, prepared as the training digits were.
 
     Parameters
@@ -309,7 +309,7 @@ def form_features(path: Path | str, *, dataset: str = "digits") -> tuple[np.ndar
     path : Path or str
         A PNG, JPEG or TIFF file.
     dataset : str, default="digits"
-        The dataset the model was trained on (see :func:`digit_features`).
+        The dataset the model was trained on (see :func:`file_features`).
 
     Returns
     -------
@@ -414,7 +414,7 @@ def read_files(
             features, cut = (
                 form_features(path, dataset=dataset)
                 if form
-                else (digit_features(path, dataset=dataset), [False])
+                else (file_features(path, dataset=dataset), [False])
             )
         except scan.ScanError as exc:
             readings.append(Reading(str(path), error=_reason(exc, path)))

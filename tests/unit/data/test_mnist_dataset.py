@@ -355,8 +355,8 @@ def test_the_preparation_follows_the_models_dataset(tmp_path, arrays):
     path = tmp_path / "digit.png"
     grey = scan.render_digit(arrays["test_images"][0].astype(np.float32) / 255, 80)
     Image.fromarray(grey).save(path)
-    assert predict.digit_features(path, dataset="mnist").shape == (1, 28, 28)
-    assert predict.digit_features(path).shape == (1, 8, 8)
+    assert predict.file_features(path, dataset="mnist").shape == (1, 28, 28)
+    assert predict.file_features(path).shape == (1, 8, 8)
     assert scan.preparation("mnist").image_shape == (28, 28)
     with pytest.raises(ValueError, match="'digits', 'mnist' only"):
         scan.preparation("emnist")

@@ -34,7 +34,7 @@ def test_the_bounding_box_is_scaled_to_fill_the_height_keeping_proportions():
     rows, cols = np.flatnonzero(bitmap.any(1)), np.flatnonzero(bitmap.any(0))
     assert (rows[0], rows[-1]) == (0, 31)
     assert (cols[0], cols[-1]) == (8, 23)  # 16 columns wide, centred
-    assert scan.digit_features(ink).max() == 1.0
+    assert scan.optdigits_features(ink).max() == 1.0
 
 
 def _file(tmp_path, grey: np.ndarray, name: str, **save) -> str:
@@ -50,7 +50,7 @@ def test_png_jpeg_and_tiff_in_both_polarities_give_the_same_digit(digits, tmp_pa
     for dark in (True, False):
         grey = scan.render_digit(image, 120, dark_ink=dark)
         path = _file(tmp_path, grey, f"{int(dark)}-{name}")
-        features.append(scan.digit_features(scan.find_ink(scan.read_grey(path))))
+        features.append(scan.optdigits_features(scan.find_ink(scan.read_grey(path))))
     np.testing.assert_array_equal(features[0], features[1])
     assert np.abs(features[0] - image).mean() < 0.1
 
@@ -63,19 +63,19 @@ def test_colour_and_transparency_are_read_as_ink_on_paper(digits, tmp_path):
     rgba[..., 3] = ink
     coloured = scan.read_grey(_file(tmp_path, rgba, "blue.png"))
     plain = scan.read_grey(_file(tmp_path, grey, "plain.png"))
-    got = scan.digit_features(scan.find_ink(coloured))
-    expected = scan.digit_features(scan.find_ink(plain))
+    got = scan.optdigits_features(scan.find_ink(coloured))
+    expected = scan.optdigits_features(scan.find_ink(plain))
     assert np.abs(got - expected).mean() < 0.02
 
 
 def test_salt_and_pepper_specks_do_not_move_the_bounding_box(digits, tmp_path):
     grey = scan.render_digit(digits.images[5], 200)
-    clean = scan.digit_features(scan.find_ink(grey / 255))
+    clean = scan.optdigits_features(scan.find_ink(grey / 255))
     rng = np.random.default_rng(0)
     noisy = grey.copy()
     corners = rng.integers(0, 20, size=(30, 2))  # specks in the empty top-left corner
     noisy[corners[:, 0], corners[:, 1]] = 0
-    np.testing.assert_array_equal(scan.digit_features(scan.find_ink(noisy / 255)), clean)
+    np.testing.assert_array_equal(scan.optdigits_features(scan.find_ink(noisy / 255)), clean)
 
 
 def test_a_blank_page_is_refused(tmp_path):

@@ -73,7 +73,7 @@ def test_files_are_read_back_as_predict_reads_them(real, tmp_path):
     paths = sorted(tmp_path.glob("*.png"))
     for index, path in enumerate(paths):
         for dataset in ("digits", "mnist"):
-            expected = predict.digit_features(path, dataset=dataset)[0]
+            expected = predict.file_features(path, dataset=dataset)[0]
             np.testing.assert_array_equal(read.features[dataset][index], expected)
 
 
