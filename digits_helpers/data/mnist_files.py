@@ -23,7 +23,6 @@ This module is in the bottom layer: it imports only numpy and the standard libra
 from __future__ import annotations
 
 import gzip
-import io
 import math
 import struct
 import zipfile
@@ -32,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -178,25 +178,6 @@ class MnistLocation:
         return (self.npz,)
 
 
-@dataclass(frozen=True)
-class _IdxHeader:
-    magic: int
-    shape: tuple[int, ...]
-    gzipped: bool
-
-    @property
-    def header_bytes(self) -> int:
-        return 4 + 4 * len(self.shape)
-
-    @property
-    def payload(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def total(self) -> int:
-        return self.header_bytes + self.payload
-
-
 def idx_file_names(stem: str) -> tuple[str, ...]:
     """The names an IDX file is accepted under, in the order they are looked for.
 
@@ -305,10 +286,8 @@ def load_mnist(data_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> M
         different sizes).
     """
     location = find_mnist_files(data_dir)
-    if location.idx is not None:
-        return _load_idx(location.idx, max_bytes)
-    assert location.npz is not None
-    return _load_npz(location.npz, max_bytes)
+    _, arrays = _read_mnist(location, tuple(IDX_STEMS), max_bytes)
+    return MnistFiles(**arrays, source=tuple(path.name for path in location.paths))
 
 
 @dataclass(frozen=True)
@@ -363,62 +342,13 @@ def check_mnist_files(data_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTE
         the file.
     """
     location = find_mnist_files(data_dir)
-    if location.idx is not None:
-        paths = location.idx
-        shapes = {}
-        for role, path in paths.items():
-            with _open_idx(path, _ROLE_NAMES[role]) as (_, header):
-                _check_header(path, _ROLE_NAMES[role], header, _MAGIC[role], max_bytes)
-                if not header.gzipped and path.stat().st_size != header.total:
-                    size = path.stat().st_size
-                    which = (
-                        "truncated"
-                        if size < header.total
-                        else f"{size - header.total:,} trailing bytes"
-                    )
-                    raise _fail(
-                        path,
-                        _ROLE_NAMES[role],
-                        f"is {size:,} bytes, expected {header.total:,} from its header"
-                        f" ({header.header_bytes}-byte header and {_shape_text(header.shape)}"
-                        f" bytes of data): {which}",
-                    )
-            shapes[role] = header.shape
-        where = {role: str(path) for role, path in paths.items()}
-        _check_shapes(shapes, where, paths)
-        labels = {
-            role: read_idx(path, expected_magic=LABELS_MAGIC, name=_ROLE_NAMES[role])
-            for role, path in paths.items()
-            if role.endswith("labels")
-        }
-        _check_labels(labels, where, paths)
-        source = tuple(path.name for path in paths.values())
-    else:
-        path = location.npz
-        assert path is not None
-        if not zipfile.is_zipfile(path):
-            _load_npz(path, max_bytes)  # raises its message for a file that is not an archive
-        where = {role: f"{path} [{array}]" for array, role in NPZ_ARRAYS.items()}
-        paths = dict.fromkeys(NPZ_ARRAYS.values(), path)
-        try:
-            shapes = _npz_shapes(path, max_bytes)
-            _check_shapes(shapes, where, paths)
-            with np.load(path, allow_pickle=False) as npz:
-                labels = {role: npz[array] for array, role in NPZ_ARRAYS.items() if array[0] == "y"}
-        except _CORRUPT_ZIP as error:
-            raise MnistFileError(
-                f"{path}: corrupt zip archive ({type(error).__name__}: {error}), expected an"
-                f" .npz archive with {', '.join(NPZ_ARRAYS)}: copy or download it again",
-                path,
-            ) from error
-        _check_labels(labels, where, paths)
-        source = (path.name,)
+    shapes, _ = _read_mnist(location, ("train_labels", "test_labels"), max_bytes)
     return MnistSummary(
         form=location.form,
         n_train=shapes["train_images"][0],
         n_test=shapes["test_images"][0],
         image_shape=(shapes["train_images"][1], shapes["train_images"][2]),
-        source=source,
+        source=tuple(path.name for path in location.paths),
     )
 
 
@@ -456,11 +386,14 @@ def read_idx(
     ValueError
         If ``expected_magic`` is not that of unsigned bytes in 1 to 255 dimensions.
     """
-    path = Path(path)
-    _check_magic_argument(expected_magic)
-    with _open_idx(path, name) as (stream, header):
-        _check_header(path, name, header, expected_magic, max_bytes)
-        return _read_payload(path, name, stream, header, max_bytes)
+    if expected_magic >> 8 != UNSIGNED_BYTE or not 1 <= expected_magic & 0xFF:
+        raise ValueError(
+            f"expected_magic {expected_magic:#010x} is not that of unsigned bytes"
+            " (0x00000801 to 0x000008ff)"
+        )
+    _, array = _read_idx(Path(path), name, expected_magic, max_bytes)
+    assert array is not None
+    return array
 
 
 def write_idx(path: Path | str, array: np.ndarray, *, gzipped: bool = False) -> Path:
@@ -533,186 +466,161 @@ def describe(files: MnistFiles) -> str:
     )
 
 
+# The one path of check_mnist_files and load_mnist
+
+
+def _read_mnist(
+    location: MnistLocation, roles: tuple[str, ...], max_bytes: int
+) -> tuple[dict[str, tuple[int, ...]], dict[str, np.ndarray]]:
+    """Every shape from its checked header, the shapes checked against each other, then the
+    arrays of ``roles`` (the labels among them, always) read and the labels checked."""
+    if location.idx is not None:
+        paths = location.idx
+        where = {role: str(path) for role, path in paths.items()}
+        shapes = {
+            role: _read_idx(path, _ROLE_NAMES[role], _MAGIC[role], max_bytes, header_only=True)[0]
+            for role, path in paths.items()
+        }
+        _check_shapes(shapes, where, paths)
+        arrays = {}
+        for role in roles:
+            _, arrays[role] = _read_idx(paths[role], _ROLE_NAMES[role], _MAGIC[role], max_bytes)
+    else:
+        assert location.npz is not None
+        path = location.npz
+        where = {role: f"{path} [{array}]" for array, role in NPZ_ARRAYS.items()}
+        paths = dict.fromkeys(NPZ_ARRAYS.values(), path)
+        with _npz_errors(path), zipfile.ZipFile(path) as archive:
+            shapes = _npz_shapes(archive, path, max_bytes)
+            _check_shapes(shapes, where, paths)
+            arrays = {
+                role: _read_npy(archive, array)
+                for array, role in NPZ_ARRAYS.items()
+                if role in roles
+            }
+    _check_labels(arrays, where, paths)
+    return shapes, arrays
+
+
 # IDX files
-
-
-def _check_magic_argument(expected_magic: int) -> None:
-    if expected_magic >> 8 != UNSIGNED_BYTE or not 1 <= expected_magic & 0xFF:
-        raise ValueError(
-            f"expected_magic {expected_magic:#010x} is not that of unsigned bytes"
-            " (0x00000801 to 0x000008ff)"
-        )
 
 
 def _fail(path: Path, name: str, problem: str) -> MnistFileError:
     return MnistFileError(f"{path} ({name}): {problem}", path)
 
 
-@contextmanager
-def _gzip_errors(path: Path, name: str, gzipped: bool) -> Iterator[None]:
-    """Turn a corrupt gzip stream's EOFError, BadGzipFile or zlib.error into a MnistFileError."""
-    try:
-        yield
-    except _CORRUPT_GZIP as error:
-        if not gzipped:
-            raise
-        raise _fail(
-            path,
-            name,
-            f"corrupt gzip stream ({type(error).__name__}: {error}), expected a complete"
-            " gzip file: copy or download it again",
-        ) from error
-
-
-@contextmanager
-def _open_idx(path: Path, name: str) -> Iterator[tuple[io.BufferedIOBase, _IdxHeader]]:
-    """Open an IDX file, gzipped or not, and read its header (unchecked but for its length)."""
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == _GZIP_MAGIC
-    stream: io.BufferedIOBase = gzip.GzipFile(path, "rb") if gzipped else path.open("rb")
-    decompressed = "decompresses to" if gzipped else "is"
-    with stream, _gzip_errors(path, name, gzipped):
-        head = _read_upto(stream, 4)
-        if not head:
-            raise _fail(path, name, f"{decompressed} empty, expected an IDX file")
-        if any(head[:2]):
-            raise _fail(
-                path,
-                name,
-                f"starts with {head!r}, expected an IDX header (00 00 08 and the number of"
-                " dimensions): not an IDX file",
-            )
-        if len(head) < 4:
-            raise _fail(
-                path, name, f"{decompressed} {len(head)} bytes, expected a 4-byte IDX magic number"
-            )
-        ndim = head[3]
-        sizes = _read_upto(stream, 4 * ndim)
-        header = _IdxHeader(int.from_bytes(head, "big"), (), gzipped)
-        if head[2] == UNSIGNED_BYTE and len(sizes) < 4 * ndim:
-            raise _fail(
-                path,
-                name,
-                f"{decompressed} {4 + len(sizes)} bytes, expected a {4 + 4 * ndim}-byte header"
-                f" (magic number and {ndim} sizes): truncated",
-            )
-        if head[2] == UNSIGNED_BYTE:
-            header = _IdxHeader(header.magic, struct.unpack(f">{ndim}I", sizes), gzipped)
-        yield stream, header
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(size) for size in shape)
 
 
 def _magic_text(magic: int) -> str:
     return f"{magic} ({_MAGIC_NAMES[magic]})" if magic in _MAGIC_NAMES else str(magic)
 
 
-def _check_header(
-    path: Path, name: str, header: _IdxHeader, expected_magic: int, max_bytes: int
-) -> None:
-    dtype = (header.magic >> 8) & 0xFF
+def _read_idx(
+    path: Path, name: str, expected_magic: int, max_bytes: int, *, header_only: bool = False
+) -> tuple[tuple[int, ...], np.ndarray | None]:
+    """The one reader of IDX files: the shape from the checked header, and unless
+    ``header_only`` the array, read to the end of the file.
+
+    The header only is enough to check a file's length when it is not gzipped (from its
+    size on disk, exactly even past ``max_bytes``); a gzipped one is measured by reading it,
+    which also checks its CRC, never past ``max_bytes``.
+    """
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+    verb = "decompresses to" if gzipped else "is"
+    try:
+        with gzip.open(path) if gzipped else path.open("rb") as stream:
+            shape = _idx_header(stream, path, name, verb, expected_magic, max_bytes)
+            if not gzipped:
+                _check_length(path, name, verb, path.stat().st_size, shape)
+            if header_only:
+                return shape, None
+            buffer = bytearray(math.prod(shape))
+            size = 4 + 4 * len(shape) + stream.readinto(buffer)
+            while size <= max_bytes and (part := stream.read(min(_CHUNK, max_bytes + 1 - size))):
+                size += len(part)
+    except _CORRUPT_GZIP as error:
+        raise _fail(
+            path,
+            name,
+            f"corrupt gzip stream ({type(error).__name__}: {error}), expected a complete"
+            " gzip file: copy or download it again",
+        ) from error
+    if size > max_bytes:
+        raise _fail(
+            path,
+            name,
+            f"{verb} more than max_bytes={max_bytes:,} bytes, {_expected_length(shape)}:"
+            " not read further",
+        )
+    _check_length(path, name, verb, size, shape)
+    return shape, np.frombuffer(buffer, dtype=np.uint8).reshape(shape)
+
+
+def _idx_header(
+    stream: IO[bytes], path: Path, name: str, verb: str, expected_magic: int, max_bytes: int
+) -> tuple[int, ...]:
+    """The sizes an IDX header declares, once its magic number, type and sizes are checked."""
+    head = stream.read(4)
+    if not head:
+        raise _fail(path, name, f"{verb} empty, expected an IDX file")
+    if any(head[:2]):
+        raise _fail(
+            path,
+            name,
+            f"starts with {head!r}, expected an IDX header (00 00 08 and the number of"
+            " dimensions): not an IDX file",
+        )
+    if len(head) < 4:
+        raise _fail(path, name, f"{verb} {len(head)} bytes, expected a 4-byte IDX magic number")
+    magic, dtype, ndim = int.from_bytes(head, "big"), head[2], head[3]
     if dtype != UNSIGNED_BYTE:
         found = _IDX_TYPES.get(dtype, "unknown")
         raise _fail(path, name, f"data type 0x{dtype:02X} ({found}), expected 0x08 (unsigned byte)")
-    if header.magic != expected_magic:
-        problem = f"magic {_magic_text(header.magic)}, expected {_magic_text(expected_magic)}"
-        if header.magic in _MAGIC_NAMES and expected_magic in _MAGIC_NAMES:
+    sizes = stream.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise _fail(
+            path,
+            name,
+            f"{verb} {4 + len(sizes)} bytes, expected a {4 + 4 * ndim}-byte header"
+            f" (magic number and {ndim} sizes): truncated",
+        )
+    if magic != expected_magic:
+        problem = f"magic {_magic_text(magic)}, expected {_magic_text(expected_magic)}"
+        if magic in _MAGIC_NAMES and expected_magic in _MAGIC_NAMES:
             problem += ": are the images and labels files swapped or misnamed?"
         else:
-            problem += f": {len(header.shape)} dimensions, expected {expected_magic & 0xFF}"
+            problem += f": {ndim} dimensions, expected {expected_magic & 0xFF}"
         raise _fail(path, name, problem)
-    if header.total > max_bytes:
+    shape = struct.unpack(f">{ndim}I", sizes)
+    payload = math.prod(shape)
+    if 4 + 4 * ndim + payload > max_bytes:
         raise _fail(
             path,
             name,
-            f"header declares {_shape_text(header.shape)} = {header.payload:,} bytes of data"
-            f" ({header.total:,} in all), more than max_bytes={max_bytes:,}: not read",
+            f"header declares {_shape_text(shape)} = {payload:,} bytes of data"
+            f" ({4 + 4 * ndim + payload:,} in all), more than max_bytes={max_bytes:,}: not read",
         )
-    if header.payload == 0:
-        raise _fail(path, name, f"header declares {_shape_text(header.shape)}: no data")
+    if payload == 0:
+        raise _fail(path, name, f"header declares {_shape_text(shape)}: no data")
+    return shape
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "x".join(str(size) for size in shape)
-
-
-def _read_upto(stream: io.BufferedIOBase, n: int) -> bytes:
-    """Up to ``n`` bytes: fewer only at the end of the stream."""
-    parts = []
-    while n > 0:
-        part = stream.read(n)
-        if not part:
-            break
-        parts.append(part)
-        n -= len(part)
-    return b"".join(parts)
-
-
-def _read_payload(
-    path: Path, name: str, stream: io.BufferedIOBase, header: _IdxHeader, max_bytes: int
-) -> np.ndarray:
-    expected = (
-        f"expected {header.total:,} from its header ({header.header_bytes}-byte header and"
-        f" {_shape_text(header.shape)} bytes of data)"
+def _expected_length(shape: tuple[int, ...]) -> str:
+    header = 4 + 4 * len(shape)
+    return (
+        f"expected {header + math.prod(shape):,} from its header ({header}-byte header and"
+        f" {_shape_text(shape)} bytes of data)"
     )
-    if not header.gzipped:  # the length is known before reading
-        size = path.stat().st_size
-        if size != header.total:
-            which = (
-                "truncated" if size < header.total else f"{size - header.total:,} trailing bytes"
-            )
-            raise _fail(path, name, f"is {size:,} bytes, {expected}: {which}")
-    buffer = bytearray(header.payload)
-    view = memoryview(buffer)
-    got = 0
-    with _gzip_errors(path, name, header.gzipped):
-        while got < header.payload:
-            n = stream.readinto(view[got:])
-            if not n:
-                break
-            got += n
-        decompressed = header.header_bytes + got
-        if got < header.payload:
-            verb = "decompresses to" if header.gzipped else "is"
-            raise _fail(path, name, f"{verb} {decompressed:,} bytes, {expected}: truncated")
-        # Read on to the end: a gzip stream's CRC is checked there, and trailing bytes are
-        # counted, but never more than max_bytes in all.
-        while decompressed <= max_bytes:
-            part = stream.read(min(_CHUNK, max_bytes + 1 - decompressed))
-            if not part:
-                break
-            decompressed += len(part)
-    verb = "decompresses to" if header.gzipped else "is"
-    if decompressed > max_bytes:
-        raise _fail(
-            path,
-            name,
-            f"{verb} more than max_bytes={max_bytes:,} bytes, {expected}: not read further",
-        )
-    if decompressed != header.total:
-        raise _fail(
-            path,
-            name,
-            f"{verb} {decompressed:,} bytes, {expected}:"
-            f" {decompressed - header.total:,} trailing bytes",
-        )
-    return np.frombuffer(buffer, dtype=np.uint8).reshape(header.shape)
 
 
-def _load_idx(paths: dict[str, Path], max_bytes: int) -> MnistFiles:
-    shapes = {}
-    for role, path in paths.items():
-        with _open_idx(path, _ROLE_NAMES[role]) as (_, header):
-            _check_header(path, _ROLE_NAMES[role], header, _MAGIC[role], max_bytes)
-        shapes[role] = header.shape
-    where = {role: str(path) for role, path in paths.items()}
-    _check_shapes(shapes, where, paths)
-    arrays = {
-        role: read_idx(
-            path, expected_magic=_MAGIC[role], name=_ROLE_NAMES[role], max_bytes=max_bytes
-        )
-        for role, path in paths.items()
-    }
-    _check_labels(arrays, where, paths)
-    return MnistFiles(**arrays, source=tuple(path.name for path in paths.values()))
+def _check_length(path: Path, name: str, verb: str, size: int, shape: tuple[int, ...]) -> None:
+    total = 4 + 4 * len(shape) + math.prod(shape)
+    if size != total:
+        which = "truncated" if size < total else f"{size - total:,} trailing bytes"
+        raise _fail(path, name, f"{verb} {size:,} bytes, {_expected_length(shape)}: {which}")
 
 
 # Checks shared by the two forms
@@ -757,20 +665,18 @@ def _check_labels(
 # mnist.npz
 
 
-def _load_npz(path: Path, max_bytes: int) -> MnistFiles:
+@contextmanager
+def _npz_errors(path: Path) -> Iterator[None]:
+    """Refuse a file that is no zip archive, and turn a corrupt one's errors into a
+    :class:`MnistFileError`."""
     expected = f"expected an .npz archive with {', '.join(NPZ_ARRAYS)}"
     if not zipfile.is_zipfile(path):
         with path.open("rb") as file:
             head = file.read(len(_NPY_MAGIC))
         found = "a single .npy array" if head == _NPY_MAGIC else "not a zip archive (truncated?)"
         raise MnistFileError(f"{path}: {found}, {expected}", path)
-    where = {role: f"{path} [{array}]" for array, role in NPZ_ARRAYS.items()}
-    paths = dict.fromkeys(NPZ_ARRAYS.values(), path)
     try:
-        shapes = _npz_shapes(path, max_bytes)
-        _check_shapes(shapes, where, paths)
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {role: np.ascontiguousarray(npz[array]) for array, role in NPZ_ARRAYS.items()}
+        yield
     except MnistFileError:
         raise
     except _CORRUPT_ZIP as error:
@@ -780,74 +686,74 @@ def _load_npz(path: Path, max_bytes: int) -> MnistFiles:
             path,
         ) from error
     except ValueError as error:
-        if "allow_pickle" in str(error):
-            found = "holds Python objects, which are not read (allow_pickle=False)"
-        else:
-            found = f"cannot be read ({error})"
-        raise MnistFileError(f"{path}: {found}, {expected} of uint8", path) from error
-    _check_labels(arrays, where, paths)
-    return MnistFiles(**arrays, source=(path.name,))
+        raise MnistFileError(
+            f"{path}: cannot be read ({error}), {expected} of uint8", path
+        ) from error
 
 
-def _npz_shapes(path: Path, max_bytes: int) -> dict[str, tuple[int, ...]]:
-    """Each array's shape, from its .npy header, after checking its dtype, ndim and size."""
+def _npz_shapes(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict[str, tuple[int, ...]]:
+    """Each array's shape from its .npy header, after checking its dtype, ndim and size."""
+    members = {name.removesuffix(".npy") for name in archive.namelist()}
+    missing = [array for array in NPZ_ARRAYS if array not in members]
+    if missing:
+        raise MnistFileError(
+            f"{path}: has no {', '.join(missing)}, expected the arrays"
+            f" {', '.join(NPZ_ARRAYS)} (found {', '.join(sorted(members)) or 'none'})",
+            path,
+        )
     shapes = {}
-    with zipfile.ZipFile(path) as archive:
-        members = {name.removesuffix(".npy") for name in archive.namelist()}
-        missing = [array for array in NPZ_ARRAYS if array not in members]
-        if missing:
+    for array, role in NPZ_ARRAYS.items():
+        where = f"{path} [{array}]"
+        info = archive.getinfo(f"{array}.npy")
+        if info.file_size > max_bytes:
             raise MnistFileError(
-                f"{path}: has no {', '.join(missing)}, expected the arrays"
-                f" {', '.join(NPZ_ARRAYS)} (found {', '.join(sorted(members)) or 'none'})",
+                f"{where}: {info.file_size:,} bytes, more than max_bytes={max_bytes:,}: not read",
                 path,
             )
-        for array, role in NPZ_ARRAYS.items():
-            where = f"{path} [{array}]"
-            info = archive.getinfo(f"{array}.npy")
-            if info.file_size > max_bytes:
-                raise MnistFileError(
-                    f"{where}: {info.file_size:,} bytes, more than max_bytes={max_bytes:,}:"
-                    " not read",
-                    path,
+        with archive.open(info) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
                 )
-            with archive.open(info) as member:
-                try:
-                    version = np.lib.format.read_magic(member)
-                    read_header = (
-                        np.lib.format.read_array_header_1_0
-                        if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0
-                    )
-                    shape, _, dtype = read_header(member)
-                except ValueError as error:
-                    raise MnistFileError(
-                        f"{where}: not a NumPy array ({error}), expected a .npy member", path
-                    ) from error
-                header_bytes = member.tell()
-            ndim = 3 if role.endswith("images") else 1
-            if dtype.hasobject:
+                shape, _, dtype = read_header(member)
+            except ValueError as error:
                 raise MnistFileError(
-                    f"{where}: holds Python objects (dtype {dtype}), which are not read"
-                    " (allow_pickle=False); expected uint8",
-                    path,
-                )
-            if dtype != np.uint8:
-                raise MnistFileError(
-                    f"{where}: dtype {dtype}, expected uint8 (as in Keras's mnist.npz)", path
-                )
-            if len(shape) != ndim:
-                raise MnistFileError(
-                    f"{where}: shape {shape} ({len(shape)} dimensions), expected {ndim}"
-                    f", {'(n, rows, cols)' if ndim == 3 else '(n,)'}",
-                    path,
-                )
-            if math.prod(shape) == 0:
-                raise MnistFileError(f"{where}: shape {shape}, no data", path)
-            if info.file_size != header_bytes + math.prod(shape):
-                raise MnistFileError(
-                    f"{where}: {info.file_size:,} bytes, expected"
-                    f" {header_bytes + math.prod(shape):,} from its .npy header",
-                    path,
-                )
-            shapes[role] = tuple(shape)
+                    f"{where}: not a NumPy array ({error}), expected a .npy member", path
+                ) from error
+            header_bytes = member.tell()
+        ndim = 3 if role.endswith("images") else 1
+        if dtype.hasobject:
+            raise MnistFileError(
+                f"{where}: holds Python objects (dtype {dtype}), which are not read"
+                " (allow_pickle=False); expected uint8",
+                path,
+            )
+        if dtype != np.uint8:
+            raise MnistFileError(
+                f"{where}: dtype {dtype}, expected uint8 (as in Keras's mnist.npz)", path
+            )
+        if len(shape) != ndim:
+            raise MnistFileError(
+                f"{where}: shape {shape} ({len(shape)} dimensions), expected {ndim}"
+                f", {'(n, rows, cols)' if ndim == 3 else '(n,)'}",
+                path,
+            )
+        if math.prod(shape) == 0:
+            raise MnistFileError(f"{where}: shape {shape}, no data", path)
+        if info.file_size != header_bytes + math.prod(shape):
+            raise MnistFileError(
+                f"{where}: {info.file_size:,} bytes, expected"
+                f" {header_bytes + math.prod(shape):,} from its .npy header",
+                path,
+            )
+        shapes[role] = tuple(shape)
     return shapes
+
+
+def _read_npy(archive: zipfile.ZipFile, array: str) -> np.ndarray:
+    """One array of the archive, its header already checked, read to its end (and CRC)."""
+    with archive.open(f"{array}.npy") as member:
+        return np.ascontiguousarray(np.lib.format.read_array(member, allow_pickle=False))

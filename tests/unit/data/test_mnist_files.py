@@ -10,6 +10,7 @@ import gzip
 import io
 import struct
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from digits_helpers.data.mnist_files import (
     LABELS_MAGIC,
     MnistFileError,
     MnistFiles,
+    check_mnist_files,
     describe,
     find_mnist_files,
     load_mnist,
@@ -525,6 +527,138 @@ def test_npz_arrays_larger_than_max_bytes_are_not_read(tmp_path, small):
     message = load_error(tmp_path, max_bytes=5_000)
     assert message.startswith(f"{path} [x_train]: ")
     assert "more than max_bytes=5,000: not read" in message
+
+
+# The quick check and the load: one path
+
+
+def _swap_magic(folder, arrays):
+    write_set(folder, arrays)
+    write_idx(folder / STEMS["train_labels"], arrays["train_images"])
+
+
+def _float_images(folder, arrays):
+    paths = write_set(folder, arrays, gzipped=True)
+    as_float = arrays["test_images"].astype(np.float32)
+    paths["test_images"].write_bytes(gzip.compress(idx_bytes(as_float, dtype_code=0x0D)))
+
+
+def _plain_truncated(folder, arrays):
+    paths = write_set(folder, arrays)
+    paths["test_images"].write_bytes(paths["test_images"].read_bytes()[:-5])
+
+
+def _idx_count(folder, arrays):
+    write_set(folder, {**arrays, "test_labels": arrays["test_labels"][:4]}, gzipped=True)
+
+
+def _idx_label(folder, arrays):
+    labels = arrays["train_labels"].copy()
+    labels[2] = 10
+    write_set(folder, {**arrays, "train_labels": labels}, gzipped=True)
+
+
+def _npz_missing(folder, arrays):
+    np.savez(folder / "mnist.npz", x_train=arrays["train_images"], y_train=arrays["train_labels"])
+
+
+def _npz_dtype(folder, arrays):
+    write_npz(folder, {**arrays, "test_labels": arrays["test_labels"].astype(np.int16)})
+
+
+def _npz_label(folder, arrays):
+    labels = arrays["test_labels"].copy()
+    labels[-1] = 99
+    write_npz(folder, {**arrays, "test_labels": labels}, compressed=True)
+
+
+def _npz_not_zip(folder, arrays):
+    (folder / "mnist.npz").write_bytes(npy_bytes(arrays["train_labels"]))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _swap_magic,
+        _float_images,
+        _plain_truncated,
+        _idx_count,
+        _idx_label,
+        _npz_missing,
+        _npz_dtype,
+        _npz_label,
+        _npz_not_zip,
+    ],
+)
+def test_the_check_refuses_what_the_load_refuses_in_the_same_words(tmp_path, small, damage):
+    damage(tmp_path, small)
+    message = load_error(tmp_path)
+    with pytest.raises(MnistFileError) as caught:
+        check_mnist_files(tmp_path)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("form", ["plain", "gzipped", "npz", "npz_compressed"])
+def test_the_check_reads_no_pixels(tmp_path, digits28, form, monkeypatch):
+    if form.startswith("npz"):
+        write_npz(tmp_path, digits28, compressed=form == "npz_compressed")
+    else:
+        write_set(tmp_path, digits28, gzipped=form == "gzipped")
+    image_bytes = 0
+    original_open = Path.open
+
+    def counting_open(self, mode="r", *args, **kwargs):
+        stream = original_open(self, mode, *args, **kwargs)
+        return stream if "images" not in self.name else _Counting(stream)
+
+    class _Counting:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def read(self, size=-1):
+            nonlocal image_bytes
+            data = self.stream.read(size)
+            image_bytes += len(data)
+            return data
+
+        def readinto(self, buffer):
+            nonlocal image_bytes
+            n = self.stream.readinto(buffer)
+            image_bytes += n
+            return n
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.stream.close()
+
+    original_member = zipfile.ZipFile.open
+
+    def counting_member(self, name, *args, **kwargs):
+        member = original_member(self, name, *args, **kwargs)
+        member_name = name if isinstance(name, str) else name.filename
+        return _Counting(member) if member_name.startswith("x_") else member
+
+    original_gzip_read = gzip.GzipFile.read
+
+    def counting_gzip_read(self, size=-1):
+        nonlocal image_bytes
+        data = original_gzip_read(self, size)
+        image_bytes += len(data) if "images" in self.name else 0
+        return data
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    monkeypatch.setattr(gzip.GzipFile, "read", counting_gzip_read)
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_member)
+    summary = check_mnist_files(tmp_path)
+    assert (summary.n_train, summary.n_test, summary.image_shape) == (1500, 297, (28, 28))
+    assert image_bytes < 1_000  # their headers, not their 1,797 x 784 pixels
+    monkeypatch.undo()
+    assert load_mnist(tmp_path).train_images.shape == (1500, 28, 28)
 
 
 def test_module_constants_match_the_format():
