@@ -153,7 +153,7 @@ test: venv browser data
 	$(PY) -m pytest $(PARALLEL) -m "not slow"
 
 test-fast: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest $(PARALLEL) tests/unit
 
 test-slow: venv browser data
 	$(PY) -m pytest $(PARALLEL) -m slow

@@ -91,7 +91,10 @@ def test_make_test_installs_the_browser_and_test_fast_leaves_it(tmp_path):
     full = make("-n", "test", f"VENV={tmp_path / 'venv'}").stdout
     fast = make("-n", "test-fast", f"VENV={tmp_path / 'venv'}").stdout
     assert "find_browser.py" in full and "find_browser.py" not in fast
-    assert fast.splitlines()[-1] == f"{tmp_path / 'venv'}/bin/python -m pytest tests/unit"
+    assert fast.splitlines()[-1] == (
+        f"{tmp_path / 'venv'}/bin/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder"
+        " tests/unit"
+    )
     assert full.splitlines()[-1].endswith('-m "not slow"')
 
 
