@@ -1,2 +1,2 @@
-"""Training and saving the models: the scikit-learn searches and lean loop, the Keras MLP and
-sweep, the models beyond it (shifts, CNN, SVC), saved models. TensorFlow starts here."""
+"""Training and saving models: the scikit-learn searches and lean loop, the Keras MLP and sweep,
+the MLP + shifts, CNN and SVC, saved models. Imports data and core; TensorFlow starts here."""

@@ -1,2 +1,2 @@
-"""The study's numbers and words: each stage's record, honest evaluation, the repeated-split
-comparison, library costs, narrative sentences and plots. Imports models, data and core."""
+"""The study's numbers and words: each stage's record, evaluation, the repeated-split comparison,
+library costs, narrative sentences and plots. Imports models, data and core; not reading."""
