@@ -74,6 +74,7 @@ from sklearn.svm import SVC
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digits_helpers.core.files import write_json
+from digits_helpers.core.machine import machine as core_machine
 from digits_helpers.core.machine import package_versions
 from digits_helpers.data import augment, scan
 from digits_helpers.data import digits as data
@@ -495,18 +496,9 @@ def meets_goals(row: dict) -> dict:
 
 
 def machine() -> dict:
-    """CPU model, cores and load, for the note."""
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """The machine (:func:`digits_helpers.core.machine.machine`) and its load, for the note."""
     return {
-        "cpu": model,
-        "cores": os.cpu_count(),
+        **core_machine(),
         "load_average_at_start": list(os.getloadavg()),
         "platform": platform.platform(),
     }
