@@ -119,11 +119,15 @@ def joblib_fits(label: str, total: int) -> Iterator[None]:
     original = Parallel.print_progress
     report(label, 0, total)
     # A search may call Parallel several times (successive halving: once a round), and
-    # each call counts from 0: the calls' counts are added up.
+    # each call counts from 0: the calls' counts are added up. The Parallel objects are
+    # kept, so that no id is reused within the block, and read again at its end: joblib
+    # may call print_progress from its callback thread before the last count is in.
     finished: dict[tuple[int, str], int] = {}
+    seen: dict[int, Parallel] = {}
 
     def print_progress(self: Parallel) -> None:
         original(self)
+        seen[id(self)] = self
         finished[id(self), getattr(self, "_call_id", "")] = self.n_completed_tasks
         report(label, min(sum(finished.values()), total), total)
 
@@ -132,6 +136,9 @@ def joblib_fits(label: str, total: int) -> Iterator[None]:
         yield
     finally:
         Parallel.print_progress = original
+    for key, parallel in seen.items():  # each object's last call has returned: its count is final
+        finished[key, getattr(parallel, "_call_id", "")] = parallel.n_completed_tasks
+    report(label, min(sum(finished.values()), total), total)
 
 
 def meter(what: str, done: int, total: int, elapsed: float) -> str:
