@@ -141,6 +141,7 @@ def assert_no_debris(project: Path) -> None:
     left = [p.name for p in runs.iterdir() if p.name.startswith(debris)]
     left += [p.name for p in runs.glob(".LATEST.*.tmp")]
     left += [p.name for p in (runs / ".cache").glob("*.tmp-*")]
+    left += [str(p.relative_to(runs)) for p in runs.glob("*/.digits-book-progress-*")]
     assert left == []
     assert kernels_under(runs) == []
 

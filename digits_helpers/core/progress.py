@@ -244,7 +244,9 @@ class Watcher:
 
 
 @contextlib.contextmanager
-def to_terminal(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
+def to_terminal(
+    prefix: str, stream: TextIO | None = None, folder: Path | None = None
+) -> Iterator[None]:
     """Show, while the block runs, the progress reported by kernels it starts.
 
     Parameters
@@ -253,6 +255,10 @@ def to_terminal(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
         Put before every line.
     stream : TextIO, optional
         Where to draw; standard error by default.
+    folder : Path, optional
+        Where the file goes (the system's temporary folder by default). A run gives its
+        staging folder, so that a run killed with SIGKILL leaves the file where the next
+        run clears what killed runs left, not in ``/tmp``.
 
     Yields
     ------
@@ -262,7 +268,9 @@ def to_terminal(prefix: str, stream: TextIO | None = None) -> Iterator[None]:
     """
     import tempfile
 
-    handle, name = tempfile.mkstemp(prefix="digits-book-progress-", suffix=".json")
+    handle, name = tempfile.mkstemp(
+        prefix=".digits-book-progress-", suffix=".json", dir=folder
+    )
     os.close(handle)
     path = Path(name)
     saved = os.environ.get(ENV)

@@ -338,7 +338,7 @@ def _execute(
     try:
         # The kernel reports its long work (the search's fits, the trainings) and the
         # terminal shows it; papermill's own bar of cells would fight for the line.
-        with _kernels_die_on_ctrl_c(), progress.to_terminal(prefix):
+        with _kernels_die_on_ctrl_c(), progress.to_terminal(prefix, folder=work):
             papermill.execute_notebook(
                 str(source),
                 str(output),

@@ -116,6 +116,15 @@ def test_to_terminal_names_a_file_for_the_kernels_and_removes_it(monkeypatch):
     assert log.getvalue().splitlines()[-1].startswith("[1/6] 01_preprocessing: digits 4/4")
 
 
+def test_to_terminal_puts_the_file_in_the_folder_given(monkeypatch, tmp_path):
+    monkeypatch.delenv(progress.ENV, raising=False)
+    with progress.to_terminal("[1/6] 01_preprocessing", io.StringIO(), folder=tmp_path):
+        path = os.environ[progress.ENV]
+        assert os.path.dirname(path) == str(tmp_path)
+        progress.counting("digits", 4)(2)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_unreadable_report_is_skipped(tmp_path):
     state, log = tmp_path / "progress.json", io.StringIO()
     state.write_text('{"label": "fi')  # as if caught half-written
