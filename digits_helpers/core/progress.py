@@ -268,9 +268,7 @@ def to_terminal(
     """
     import tempfile
 
-    handle, name = tempfile.mkstemp(
-        prefix=".digits-book-progress-", suffix=".json", dir=folder
-    )
+    handle, name = tempfile.mkstemp(prefix=".digits-book-progress-", suffix=".json", dir=folder)
     os.close(handle)
     path = Path(name)
     saved = os.environ.get(ENV)
