@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import re
 import socket
@@ -158,6 +159,52 @@ def in_this_process(
         results.append(function(item))
         advance()
     return results
+
+
+PIECES = 8  # consecutive pieces of an array's rows: enough for two to eight workers
+
+
+def in_pieces(
+    function: Callable[[tuple], Any],
+    arrays: tuple,
+    *,
+    run_tasks: RunTasks | None = None,
+    label: str = "pieces",
+    pieces: int = PIECES,
+) -> Any:
+    """``function(arrays)``, computed row-wise in consecutive pieces where ``run_tasks`` says.
+
+    For work done row by row with nothing carried from one row to the next (the random
+    draws made beforehand): the pieces' results, concatenated in order, are what one
+    call on all the rows gives, wherever the pieces run.
+
+    Parameters
+    ----------
+    function : callable
+        Takes a tuple of arrays with the same number of rows and returns an array with a
+        row for each; it must pickle (a module-level function, or a partial of one).
+    arrays : tuple of numpy.ndarray
+        Cut along their first axis at the same places.
+    run_tasks : callable, optional
+        :meth:`Workers.map`, for instance; without it, one call on all the rows here.
+    label : str, default="pieces"
+        What the pieces are, for the progress shown in the terminal.
+    pieces : int, default=PIECES
+        How many pieces (fewer with fewer rows).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``function``'s rows for all the rows, in order.
+    """
+    import numpy as np
+
+    n_rows = len(arrays[0])
+    if run_tasks is None or n_rows < 2:
+        return function(arrays)
+    bounds = np.linspace(0, n_rows, min(pieces, n_rows) + 1).astype(int)
+    cut = [tuple(a[start:stop] for a in arrays) for start, stop in itertools.pairwise(bounds)]
+    return np.concatenate(run_tasks(function, cut, label=label))
 
 
 @dataclass

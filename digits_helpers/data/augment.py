@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from digits_helpers.core.cluster import RunTasks, in_pieces
 from digits_helpers.core.registry import CNN_AUGMENTATIONS
 from digits_helpers.data.scan import (
     GRID_SIZE,
@@ -145,11 +146,20 @@ def vary_grey(
     return mnist_features(Ink(mask=mask, level=varied.astype(np.float32)))
 
 
-def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) -> np.ndarray:
+def scan_variants(
+    images: np.ndarray,
+    copies: int,
+    *,
+    rng: np.random.Generator,
+    run_tasks: RunTasks | None = None,
+) -> np.ndarray:
     """``copies`` scan-like variants of each digit, read back as scans are.
 
     8x8 digits are varied as their optdigits bitmaps (:func:`vary_bitmap`); larger
     digits of grey levels (MNIST's) as they are (:func:`vary_grey`), with the same draws.
+    Every random draw is made here first, in order (:func:`_draws`); the digits are then
+    varied in independent pieces (:func:`~digits_helpers.core.cluster.in_pieces`), so that
+    spreading them over workers gives the same variants as making them one after the other.
 
     Parameters
     ----------
@@ -160,6 +170,9 @@ def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) 
         Variants per digit, >= 1.
     rng : numpy.random.Generator
         Source of every random draw: the same seed gives the same variants.
+    run_tasks : callable, optional
+        Where the pieces are made
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here by default.
 
     Returns
     -------
@@ -169,36 +182,53 @@ def scan_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) 
     """
     if copies < 1:
         raise ValueError(f"copies must be >= 1 (got {copies})")
-    if images.shape[1:] != (GRID_SIZE, GRID_SIZE):
-        return _grey_variants(images, copies, rng=rng)
-    bitmaps = [bitmap_from_features(image) for image in images]
-    out = np.empty((copies * len(images), *images.shape[1:]), dtype=np.float32)
-    for copy in range(copies):
-        for index, bitmap in enumerate(bitmaps):
-            varied = vary_bitmap(
-                bitmap,
-                rotation_degrees=rng.uniform(-1, 1) * SCAN_RANGES["rotation_degrees"],
-                slant=rng.uniform(-1, 1) * SCAN_RANGES["slant"],
-                aspect=1 + rng.uniform(-1, 1) * SCAN_RANGES["aspect"],
-                thickness=int(rng.choice(THICKNESS_STEPS)),
-            )
-            ink = Ink(mask=varied, level=varied.astype(np.float32))
-            out[copy * len(images) + index] = scan_features(ink) if varied.any() else 0
+    draws = _draws(copies * len(images), rng)
+    varied = _vary if images.shape[1:] == (GRID_SIZE, GRID_SIZE) else _vary_grey
+    return in_pieces(
+        varied, (np.tile(images, (copies, 1, 1)), draws), run_tasks=run_tasks, label="scan variants"
+    )
+
+
+def _draws(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` variations, drawn in order: rotation, slant, aspect and thickness of each."""
+    draws = np.empty((n, 4))
+    for row in draws:
+        row[:] = (
+            rng.uniform(-1, 1) * SCAN_RANGES["rotation_degrees"],
+            rng.uniform(-1, 1) * SCAN_RANGES["slant"],
+            1 + rng.uniform(-1, 1) * SCAN_RANGES["aspect"],
+            int(rng.choice(THICKNESS_STEPS)),
+        )
+    return draws
+
+
+def _variation(row: np.ndarray) -> dict:
+    rotation_degrees, slant, aspect, thickness = row
+    return {
+        "rotation_degrees": float(rotation_degrees),
+        "slant": float(slant),
+        "aspect": float(aspect),
+        "thickness": int(thickness),
+    }
+
+
+def _vary(piece: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """8x8 digits, each varied by its row of draws (a piece of :func:`scan_variants`)."""
+    images, draws = piece
+    out = np.empty(images.shape, dtype=np.float32)
+    for index, (image, row) in enumerate(zip(images, draws, strict=True)):
+        varied = vary_bitmap(bitmap_from_features(image), **_variation(row))
+        ink = Ink(mask=varied, level=varied.astype(np.float32))
+        out[index] = scan_features(ink) if varied.any() else 0
     return out
 
 
-def _grey_variants(images: np.ndarray, copies: int, *, rng: np.random.Generator) -> np.ndarray:
-    """:func:`scan_variants` for digits of grey levels (MNIST's): the same draws, in order."""
-    out = np.empty((copies * len(images), MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    for copy in range(copies):
-        for index, image in enumerate(images):
-            out[copy * len(images) + index] = vary_grey(
-                image,
-                rotation_degrees=rng.uniform(-1, 1) * SCAN_RANGES["rotation_degrees"],
-                slant=rng.uniform(-1, 1) * SCAN_RANGES["slant"],
-                aspect=1 + rng.uniform(-1, 1) * SCAN_RANGES["aspect"],
-                thickness=int(rng.choice(THICKNESS_STEPS)),
-            )
+def _vary_grey(piece: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Digits of grey levels, each varied by its row of draws (:func:`scan_variants`)."""
+    images, draws = piece
+    out = np.empty((len(images), MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    for index, (image, row) in enumerate(zip(images, draws, strict=True)):
+        out[index] = vary_grey(image, **_variation(row))
     return out
 
 
@@ -286,7 +316,12 @@ def shift_augment_rows(
 
 
 def augmented(
-    images: np.ndarray, labels: np.ndarray, augmentation: str, *, seed: int
+    images: np.ndarray,
+    labels: np.ndarray,
+    augmentation: str,
+    *,
+    seed: int,
+    run_tasks: RunTasks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A training set of images grown by one of the CNN's augmentations.
 
@@ -305,6 +340,9 @@ def augmented(
         variants of each (:func:`scan_variants`): ten times the images.
     seed : int
         Seed of the variants' random draws.
+    run_tasks : callable, optional
+        Where the scan variants are made (:func:`scan_variants`); here by default. The
+        images are the same either way.
 
     Returns
     -------
@@ -327,6 +365,9 @@ def augmented(
     parts = [shift_augment(images)]
     if augmentation == "scan":
         rng = np.random.default_rng(seed)
-        parts += [rescanned(images), scan_variants(images, SCAN_COPIES, rng=rng)]
+        parts += [
+            rescanned(images),
+            scan_variants(images, SCAN_COPIES, rng=rng, run_tasks=run_tasks),
+        ]
     grown = np.concatenate(parts)
     return grown, np.tile(labels, len(grown) // len(images))

@@ -504,3 +504,32 @@ def render_digit(
         ink = ink + rng.normal(0.0, noise, ink.shape).astype(np.float32)
     grey = 1.0 - ink if dark_ink else ink
     return np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8)
+
+
+def read_back(images: tuple[np.ndarray], *, size: int, dataset: str) -> np.ndarray:
+    """Digits drawn as scans of ``size`` pixels (:func:`render_digit`) and prepared for ``dataset``.
+
+    In memory: a PNG file keeps the same grey bytes. Each digit is drawn and read alone.
+
+    Parameters
+    ----------
+    images : tuple of one numpy.ndarray
+        ``(images,)``, shape ``(n, height, width)``, ink in [0, 1] (a tuple, as
+        :func:`digits_helpers.core.cluster.in_pieces` passes its pieces).
+    size : int
+        Pixels of the drawn scan.
+    dataset : str
+        Whose preparation (:func:`preparation`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n, *preparation(dataset).image_shape)``, float32 in [0, 1].
+    """
+    (digits,) = images
+    prepared = preparation(dataset)
+    out = np.empty((len(digits), *prepared.image_shape), np.float32)
+    for index, image in enumerate(digits):
+        grey = render_digit(image, size).astype(np.float32) / 255.0
+        out[index] = prepared.prepare(find_ink(grey))
+    return out

@@ -26,11 +26,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from digits_helpers.core.cluster import RunTasks, in_pieces
 from digits_helpers.data import augment, scan
 from digits_helpers.models.artifacts import scaled_by_temperature
 from digits_helpers.models.beyond import fit_cnn
@@ -50,7 +52,9 @@ THRESHOLDS = tuple(
 )
 
 
-def prepared_as_scans(images: np.ndarray, *, size: int = SCAN_SIZE) -> np.ndarray:
+def prepared_as_scans(
+    images: np.ndarray, *, size: int = SCAN_SIZE, run_tasks: RunTasks | None = None
+) -> np.ndarray:
     """Real 28x28 digits as ``predict`` would read their scans: optdigits 8x8 features.
 
     Each digit is drawn as a scan of ``size`` pixels (:func:`scan.render_digit`) and
@@ -62,18 +66,18 @@ def prepared_as_scans(images: np.ndarray, *, size: int = SCAN_SIZE) -> np.ndarra
         Shape ``(n, 28, 28)``, ink in [0, 1].
     size : int, default=SCAN_SIZE
         Pixels of the drawn scan.
+    run_tasks : callable, optional
+        Where the digits are prepared, in pieces
+        (:func:`~digits_helpers.core.cluster.in_pieces`); here by default. Each digit is
+        prepared alone, so the features are the same either way.
 
     Returns
     -------
     numpy.ndarray
         Shape ``(n, 8, 8)``, float32 in [0, 1].
     """
-    prepare = scan.preparation(REPRESENTATION).prepare
-    out = np.empty((len(images), *scan.preparation(REPRESENTATION).image_shape), np.float32)
-    for index, image in enumerate(images):
-        grey = scan.render_digit(image, size).astype(np.float32) / 255.0
-        out[index] = prepare(scan.find_ink(grey))
-    return out
+    prepare = partial(scan.read_back, size=size, dataset=REPRESENTATION)
+    return in_pieces(prepare, (images,), run_tasks=run_tasks, label="digits drawn and read")
 
 
 def validation_rows(labels: np.ndarray, share: float = VALIDATION_SHARE) -> np.ndarray:
@@ -253,6 +257,7 @@ def train_reader(
     augmentation: str,
     required: float,
     seed: int,
+    run_tasks: RunTasks | None = None,
 ) -> Reader:
     """Train the reader on real MNIST digits and the 8x8 training digits, and calibrate it.
 
@@ -270,6 +275,10 @@ def train_reader(
         Accuracy required among the digits the reader answers, on validation.
     seed : int
         Seed of the weights, the shuffles and the variants.
+    run_tasks : callable, optional
+        Where the training digits are prepared and grown, in pieces
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here by default. The digits
+        are the same either way; the network trains here.
 
     Returns
     -------
@@ -278,13 +287,15 @@ def train_reader(
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1 (got {epochs!r})")
     held = validation_rows(training.labels)
-    fit_mnist = prepared_as_scans(training.images[~held])
-    val_images = prepared_as_scans(training.images[held])
+    prepared = prepared_as_scans(training.images, run_tasks=run_tasks)
+    fit_mnist, val_images = prepared[~held], prepared[held]
     val_labels = training.labels[held]
     images8, labels8 = digits8
     images = np.concatenate([fit_mnist, np.asarray(images8, np.float32)])
     labels = np.concatenate([training.labels[~held], np.asarray(labels8, np.int64)])
-    grown, grown_labels = augment.augmented(images, labels, augmentation, seed=seed)
+    grown, grown_labels = augment.augmented(
+        images, labels, augmentation, seed=seed, run_tasks=run_tasks
+    )
     start = time.perf_counter()
     model, _ = fit_cnn(
         grown,

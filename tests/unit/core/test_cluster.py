@@ -116,3 +116,38 @@ def test_a_chapters_workers_stay_open_for_joblib_until_the_next_are_chosen():
     assert chosen.client.status == "closed"
     assert type(get_active_backend()[0]).__name__ != "DaskDistributedBackend"
     assert again.keras_map is cluster.in_this_process and again.n_jobs == 1
+
+
+def _rows_times_ten(arrays):
+    (rows,) = arrays
+    return rows * 10
+
+
+def test_in_pieces_cuts_consecutive_rows_and_puts_the_results_back_in_order():
+    import numpy as np
+
+    seen = []
+
+    def run_tasks(function, items, *, label):
+        seen.extend(len(piece[0]) for piece in items)
+        return [function(piece) for piece in reversed(items)][::-1]  # computed out of order
+
+    rows = np.arange(21)
+    together = cluster.in_pieces(_rows_times_ten, (rows,), run_tasks=run_tasks, pieces=4)
+    np.testing.assert_array_equal(together, rows * 10)
+    assert seen == [5, 5, 5, 6]
+    assert cluster.in_pieces(_rows_times_ten, (rows[:3],), run_tasks=run_tasks).shape == (3,)
+    assert seen[4:] == [1, 1, 1]  # never an empty piece
+
+
+def test_without_workers_in_pieces_is_one_call():
+    import numpy as np
+
+    calls = []
+
+    def function(arrays):
+        calls.append(len(arrays[0]))
+        return arrays[0]
+
+    cluster.in_pieces(function, (np.arange(9),))
+    assert calls == [9]

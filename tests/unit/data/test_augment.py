@@ -68,3 +68,32 @@ def test_each_augmentation_grows_the_training_set_by_its_factor(digits, name, fa
 def test_an_unknown_augmentation_is_refused(digits):
     with pytest.raises(ValueError, match="augmentation must be one of none, shifts, scan"):
         augment.augmented(digits.images[:2], digits.target[:2], "rotate", seed=0)
+
+
+def test_variants_made_in_pieces_by_worker_processes_are_those_of_one_call(digits):
+    from digits_helpers.core import cluster
+
+    images = digits.images[:40]
+    alone = augment.scan_variants(images, 2, rng=np.random.default_rng(9))
+    with cluster.backend("", n_jobs=2) as workers:
+        spread = augment.scan_variants(
+            images, 2, rng=np.random.default_rng(9), run_tasks=workers.map
+        )
+    np.testing.assert_array_equal(spread, alone)
+
+
+def test_each_variant_is_its_digit_varied_by_the_draws_made_in_order(digits):
+    images = digits.images[:3]
+    variants = augment.scan_variants(images, 2, rng=np.random.default_rng(4))
+    rng = np.random.default_rng(4)  # copy by copy, digit by digit: rotation, slant, aspect, pen
+    for position in range(6):
+        ranges = augment.SCAN_RANGES
+        varied = augment.vary_bitmap(
+            scan.bitmap_from_features(images[position % 3]),
+            rotation_degrees=rng.uniform(-1, 1) * ranges["rotation_degrees"],
+            slant=rng.uniform(-1, 1) * ranges["slant"],
+            aspect=1 + rng.uniform(-1, 1) * ranges["aspect"],
+            thickness=int(rng.choice(augment.THICKNESS_STEPS)),
+        )
+        expected = scan.optdigits_features(scan.Ink(mask=varied, level=varied.astype(np.float32)))
+        np.testing.assert_array_equal(variants[position], expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import partial
 
 import numpy as np
 import pytest
@@ -160,3 +161,16 @@ def test_every_digit_of_the_dataset_drawn_as_a_scan_is_read_as_one_digit(digits)
         ink = scan.find_ink(scan.render_digit(image, 64) / 255)
         pieces = segment.segment_strip(ink.mask, split_touching=False)
         assert len(pieces) == 1, f"digit {index} ({digits.target[index]}) reads as {len(pieces)}"
+
+
+def test_digits_read_back_in_pieces_are_those_read_in_one_call(digits):
+    from digits_helpers.core import cluster
+
+    images = (digits.images[:12],)
+    read = partial(scan.read_back, size=64, dataset="digits")
+    alone = read(images)
+    in_pieces = cluster.in_pieces(
+        read, images, run_tasks=lambda f, items, label: [f(i) for i in items], pieces=5
+    )
+    assert alone.shape == (12, 8, 8)
+    np.testing.assert_array_equal(in_pieces, alone)
