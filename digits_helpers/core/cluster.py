@@ -271,9 +271,12 @@ class Workers:
             from distributed import as_completed
 
             # The function carries the data (a partial over the training set): sent to
-            # every worker once, not once per task.
+            # every worker once, not once per task. The items go as data too, not inside
+            # the task graph (pieces of images would make a graph of megabytes, which
+            # distributed warns about in the notebook).
             [shared] = self.client.scatter([function], broadcast=True, hash=False)
-            futures = self.client.map(_call, [shared] * len(items), items, pure=False)
+            sent = self.client.scatter(items, hash=False)
+            futures = self.client.map(_call, [shared] * len(items), sent, pure=False)
             for _ in as_completed(futures):
                 advance()
             return self.client.gather(futures)

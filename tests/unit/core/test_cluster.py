@@ -151,3 +151,21 @@ def test_without_workers_in_pieces_is_one_call():
 
     cluster.in_pieces(function, (np.arange(9),))
     assert calls == [9]
+
+
+def test_pieces_of_a_large_array_reach_a_local_cluster_as_data_not_in_the_graph():
+    """distributed warns in the notebook ("Sending large graph of size ...") when the
+    items travel inside the task graph; chapter 7's pieces of images did, under Dask."""
+    import warnings
+
+    import numpy as np
+
+    rows = np.arange(2_000_000, dtype=np.float64).reshape(-1, 8)  # 16 MB
+    with (
+        cluster.backend("local", n_jobs=2) as workers,
+        warnings.catch_warnings(record=True) as seen,
+    ):
+        warnings.simplefilter("always")
+        together = cluster.in_pieces(_rows_times_ten, (rows,), run_tasks=workers.map)
+    np.testing.assert_array_equal(together, rows * 10)
+    assert not [w for w in seen if "large graph" in str(w.message)]
