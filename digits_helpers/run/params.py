@@ -385,9 +385,11 @@ class StudyParameters(BaseModel):
         BeforeValidator(_whole),
         AfterValidator(_non_zero),
         _accepts("a non-zero integer (-1: all cores, -2: all but one, ...)"),
-    ] = Field(description="parallel workers for the searches")
+    ] = Field(
+        description="parallel workers for the searches, the retrainings and the reader's digits"
+    )
     scheduler: Annotated[str, PlainValidator(check_scheduler), _accepts(SCHEDULER_ACCEPTS)] = Field(
-        description="where the searches and the repeated-split retraining run"
+        description="where the searches, the retrainings and the reader's digits are computed"
     )
     mlp_max_iter: _integer(1) = Field(description="maximum epochs of each MLPClassifier fit")
     search_strategy: _one_of(SEARCH_STRATEGIES) = Field(
