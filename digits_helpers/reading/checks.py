@@ -9,6 +9,7 @@ composed from test digits and read back with ``form``.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from digits_helpers.core.cluster import RunTasks, in_this_process
 from digits_helpers.core.formatting import pct
 from digits_helpers.core.registry import MODELS
 from digits_helpers.data import augment, scan, segment
@@ -134,12 +136,16 @@ def in_memory_predictions(loaded: LoadedModel, images: np.ndarray) -> np.ndarray
 def agreement_table(
     loaded: LoadedModel,
     split: Split,
-    folder: Path,
     conditions: Sequence[Condition] = CONDITIONS,
     *,
     seed: int = 0,
+    run_tasks: RunTasks | None = None,
 ) -> pd.DataFrame:
     """Read the test digits back from files under each condition; compare with memory.
+
+    Each condition's files are written and prepared in a task of their own (its noise
+    has its own generator, seeded by ``seed``), in a temporary folder removed after; the
+    model then reads every condition's digits here.
 
     Parameters
     ----------
@@ -147,12 +153,13 @@ def agreement_table(
         The model that reads them.
     split : Split
         Its test digits are drawn.
-    folder : Path
-        A scratch folder for the files (one subfolder per condition).
     conditions : Sequence of Condition, default=CONDITIONS
         How the digits are drawn.
     seed : int, default=0
         Seed of the noise.
+    run_tasks : callable, optional
+        Where the conditions' files are written and prepared
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here by default.
 
     Returns
     -------
@@ -163,20 +170,19 @@ def agreement_table(
         below :data:`~digits_helpers.reading.predict.DEFAULT_THRESHOLD`), fractions of ``files``.
     """
     remembered = in_memory_predictions(loaded, split.test_images)
+    tasks = [
+        (split.test_images, condition, seed, loaded.card["dataset"]) for condition in conditions
+    ]
+    prepared = (run_tasks or in_this_process)(_written_and_prepared, tasks, label="scan conditions")
     rows = []
-    for number, condition in enumerate(conditions):
-        paths = write_scans(
-            split.test_images, folder / f"condition-{number:02d}", condition, seed=seed
-        )
-        readings = predict.read_files(
-            paths, loaded, form=False, threshold=predict.DEFAULT_THRESHOLD
-        )
+    for condition, files in zip(conditions, prepared, strict=True):
+        readings = predict.read_prepared(files, loaded, threshold=predict.DEFAULT_THRESHOLD)
         read = np.array([r.digits[0].digit if r.error is None else -1 for r in readings])
         unsure = [r.error is None and r.digits[0].unsure for r in readings]
         rows.append(
             {
                 "condition": condition.label,
-                "files": len(paths),
+                "files": len(readings),
                 "unreadable": int((read < 0).sum()),
                 "agreement": float((read == remembered).mean()),
                 "accuracy": float((read == split.y_test).mean()),
@@ -184,6 +190,14 @@ def agreement_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _written_and_prepared(task: tuple) -> predict.PreparedFiles:
+    """One condition's digits written to files and prepared (a task of :func:`agreement_table`)."""
+    images, condition, seed, dataset = task
+    with tempfile.TemporaryDirectory(prefix="digits-book-scans-") as folder:
+        paths = write_scans(images, Path(folder), condition, seed=seed)
+        return predict.prepare_files(paths, dataset=dataset, form=False)
 
 
 @dataclass(frozen=True)

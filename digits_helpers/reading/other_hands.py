@@ -15,9 +15,11 @@ equal to one of its training digits are left out of its strangers (:func:`unseen
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ import pandas as pd
 from PIL import Image
 from scipy import ndimage
 
+from digits_helpers.core.cluster import RunTasks, in_pieces
 from digits_helpers.core.project import find_root
 from digits_helpers.data import scan, segment
 from digits_helpers.data.digits import MNIST_MAX_PIXEL, Split
@@ -168,23 +171,28 @@ class ReadScans:
 
 def write_and_read(
     digits: RealDigits,
-    folder: Path | str,
     *,
     size: int = SCAN_SIZE,
     preparations: Sequence[str] = ("digits", "mnist"),
+    run_tasks: RunTasks | None = None,
 ) -> ReadScans:
     """Write each digit as a PNG scan of ``size`` pixels, then read every file back.
+
+    The files go to temporary folders, removed once read. Nothing random is drawn, so
+    the digits can be written and read in pieces
+    (:func:`~digits_helpers.core.cluster.in_pieces`) wherever ``run_tasks`` says.
 
     Parameters
     ----------
     digits : RealDigits
         The digits to write.
-    folder : Path or str
-        Where the files go (created if missing).
     size : int, default=SCAN_SIZE
         Width and height of each scan, in pixels.
     preparations : Sequence of str, default=("digits", "mnist")
         How to prepare each file: for models of the 8x8 digits, of MNIST, or both.
+    run_tasks : callable, optional
+        Where the pieces are written and read
+        (:meth:`digits_helpers.core.cluster.Workers.map`); here by default.
 
     Returns
     -------
@@ -192,19 +200,34 @@ def write_and_read(
         The prepared digits; a file ``predict`` would refuse (several pieces of ink side by
         side, say) is marked unreadable.
     """
-    paths = reading.write_scans(digits.images, Path(folder), reading.Condition(size), seed=0)
-    features = {
-        dataset: np.zeros((len(paths), *scan.preparation(dataset).image_shape), np.float32)
-        for dataset in preparations
-    }
-    readable = np.ones(len(paths), dtype=bool)
-    for index, path in enumerate(paths):
-        for dataset in preparations:
-            try:
-                features[dataset][index] = predict.file_features(path, dataset=dataset)[0]
-            except scan.ScanError:
-                readable[index] = False
-    return ReadScans(features=features, readable=readable, labels=digits.labels)
+    written = partial(_written_and_read, size=size, preparations=tuple(preparations))
+    read = in_pieces(written, (digits.images,), run_tasks=run_tasks, label="scans read back")
+    return ReadScans(
+        features={dataset: np.ascontiguousarray(read[dataset]) for dataset in preparations},
+        readable=np.ascontiguousarray(read["readable"]),
+        labels=digits.labels,
+    )
+
+
+def _written_and_read(
+    piece: tuple[np.ndarray], *, size: int, preparations: tuple[str, ...]
+) -> np.ndarray:
+    """A piece of :func:`write_and_read`: one record per digit, a field per preparation."""
+    (images,) = piece
+    fields = [
+        (dataset, np.float32, scan.preparation(dataset).image_shape) for dataset in preparations
+    ]
+    read = np.zeros(len(images), dtype=[*fields, ("readable", bool)])
+    read["readable"] = True
+    with tempfile.TemporaryDirectory(prefix="digits-book-scans-") as folder:
+        paths = reading.write_scans(images, Path(folder), reading.Condition(size), seed=0)
+        for index, path in enumerate(paths):
+            for dataset in preparations:
+                try:
+                    read[dataset][index] = predict.file_features(path, dataset=dataset)[0]
+                except scan.ScanError:
+                    read["readable"][index] = False
+    return read
 
 
 @dataclass(frozen=True)
@@ -571,7 +594,11 @@ def strip_summary(table: pd.DataFrame, *, examples: int = 6) -> dict:
 
 
 def by_size(
-    digits: RealDigits, folder: Path | str, loaded: LoadedModel, sizes: Sequence[int]
+    digits: RealDigits,
+    loaded: LoadedModel,
+    sizes: Sequence[int],
+    *,
+    run_tasks: RunTasks | None = None,
 ) -> dict:
     """A model's accuracy on the same digits written as scans of several sizes.
 
@@ -579,12 +606,12 @@ def by_size(
     ----------
     digits : RealDigits
         The digits.
-    folder : Path or str
-        Scratch folder (a subfolder per size).
     loaded : LoadedModel
         The model.
     sizes : Sequence of int
         Scan sizes in pixels.
+    run_tasks : callable, optional
+        Where the scans are written and read (:func:`write_and_read`); here by default.
 
     Returns
     -------
@@ -594,7 +621,7 @@ def by_size(
     found = {}
     for size in sizes:
         read = write_and_read(
-            digits, Path(folder) / f"{size}px", size=size, preparations=(loaded.card["dataset"],)
+            digits, size=size, preparations=(loaded.card["dataset"],), run_tasks=run_tasks
         )
         found[str(size)] = answers(loaded, read).accuracy
     return found

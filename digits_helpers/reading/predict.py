@@ -384,12 +384,125 @@ def _reason(exc: scan.ScanError, path: Path | str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
+@dataclass(frozen=True)
+class PreparedFiles:
+    """Image files made ready for a model, before any model reads them.
+
+    Preparing (:func:`prepare_files`) needs no model, so it can run in worker processes;
+    a model then reads the digits of all the files in one call (:func:`read_prepared`).
+
+    Attributes
+    ----------
+    dataset : str
+        Whose preparation the digits had: the dataset of the models that can read them.
+    paths : list of str
+        The files, in order.
+    errors : list of str or None
+        For each file, why it could not be read, or None.
+    features : numpy.ndarray
+        The digits of the readable files, file after file, left to right.
+    cuts : list of list of bool
+        For each readable file, whether each of its digits was cut out of touching digits.
+    """
+
+    dataset: str
+    paths: list[str]
+    errors: list[str | None]
+    features: np.ndarray
+    cuts: list[list[bool]]
+
+
+def prepare_files(paths: Sequence[Path | str], *, dataset: str, form: bool) -> PreparedFiles:
+    """Prepare every file's digits as the training digits were; a failure stops no other.
+
+    Parameters
+    ----------
+    paths : Sequence of Path or str
+        The image files.
+    dataset : str
+        The dataset of the model that will read them (:func:`file_features`).
+    form : bool
+        Each file is a strip of several digits.
+
+    Returns
+    -------
+    PreparedFiles
+        The digits of the files that could be read, and why the others could not.
+    """
+    errors, batches, cuts = [], [], []
+    for path in paths:
+        try:
+            features, cut = (
+                form_features(path, dataset=dataset)
+                if form
+                else (file_features(path, dataset=dataset), [False])
+            )
+        except scan.ScanError as exc:
+            errors.append(_reason(exc, path))
+            continue
+        errors.append(None)
+        batches.append(features)
+        cuts.append(cut)
+    features = (
+        np.concatenate(batches)
+        if batches
+        else np.zeros((0, *scan.preparation(dataset).image_shape), dtype=np.float32)
+    )
+    return PreparedFiles(dataset, [str(p) for p in paths], errors, features, cuts)
+
+
+def read_prepared(
+    prepared: PreparedFiles, loaded: LoadedModel, *, threshold: float
+) -> list[Reading]:
+    """What a model reads in files already prepared (:func:`prepare_files`).
+
+    Parameters
+    ----------
+    prepared : PreparedFiles
+        Prepared for the dataset the model was trained on.
+    loaded : LoadedModel
+        The model.
+    threshold : float
+        Probability below which a digit is flagged unsure.
+
+    Returns
+    -------
+    list of Reading
+        One per file, in order.
+
+    Raises
+    ------
+    ValueError
+        If the files were prepared for another dataset than the model's.
+    """
+    if prepared.dataset != loaded.card["dataset"]:
+        raise ValueError(
+            f"files prepared for the {prepared.dataset!r} models, "
+            f"read by a {loaded.card['dataset']!r} model"
+        )
+    readings = [
+        Reading(path, error=error)
+        for path, error in zip(prepared.paths, prepared.errors, strict=True)
+    ]
+    if len(prepared.features):
+        digits = iter(_digits(prepared.features, loaded, threshold))
+        read = (r for r in readings if r.error is None)
+        for reading, cut in zip(read, prepared.cuts, strict=True):
+            for was_cut in cut:  # this file's digits, in order
+                digit = next(digits)
+                reading.digits.append(
+                    Digit(digit.digit, digit.probability, digit.top, digit.unsure, cut=was_cut)
+                )
+    return readings
+
+
 def read_files(
     paths: Sequence[Path | str], loaded: LoadedModel, *, form: bool, threshold: float
 ) -> list[Reading]:
     """Read every file; a file that fails does not stop the others.
 
-    Every file is prepared first, then the model reads all their digits in one call.
+    Every file is prepared first (:func:`prepare_files`), then the model reads all their
+    digits in one call (:func:`read_prepared`).
 
     Parameters
     ----------
@@ -407,28 +520,5 @@ def read_files(
     list of Reading
         One per file, in order.
     """
-    readings, batches, cuts = [], [], []
-    dataset = loaded.card["dataset"]
-    for path in paths:
-        try:
-            features, cut = (
-                form_features(path, dataset=dataset)
-                if form
-                else (file_features(path, dataset=dataset), [False])
-            )
-        except scan.ScanError as exc:
-            readings.append(Reading(str(path), error=_reason(exc, path)))
-            continue
-        readings.append(Reading(str(path)))
-        batches.append(features)
-        cuts.append(cut)
-    if batches:
-        digits = iter(_digits(np.concatenate(batches), loaded, threshold))
-        read = (r for r in readings if r.error is None)
-        for reading, cut in zip(read, cuts, strict=True):
-            for was_cut in cut:  # this file's digits, in order
-                digit = next(digits)
-                reading.digits.append(
-                    Digit(digit.digit, digit.probability, digit.top, digit.unsure, cut=was_cut)
-                )
-    return readings
+    prepared = prepare_files(paths, dataset=loaded.card["dataset"], form=form)
+    return read_prepared(prepared, loaded, threshold=threshold)

@@ -386,10 +386,14 @@ class StudyParameters(BaseModel):
         AfterValidator(_non_zero),
         _accepts("a non-zero integer (-1: all cores, -2: all but one, ...)"),
     ] = Field(
-        description="parallel workers for the searches, the retrainings and the reader's digits"
+        description=(
+            "parallel workers for the searches, the retrainings, the scans and the reader's digits"
+        )
     )
     scheduler: Annotated[str, PlainValidator(check_scheduler), _accepts(SCHEDULER_ACCEPTS)] = Field(
-        description="where the searches, the retrainings and the reader's digits are computed"
+        description=(
+            "where the searches, the retrainings, the scans and the reader's digits are computed"
+        )
     )
     mlp_max_iter: _integer(1) = Field(description="maximum epochs of each MLPClassifier fit")
     search_strategy: _one_of(SEARCH_STRATEGIES) = Field(

@@ -12,7 +12,7 @@ from digits_helpers.core.registry import SVC
 from digits_helpers.data import digits as data
 from digits_helpers.data import scan
 from digits_helpers.data.mnist_package import DEFAULT_DEST
-from digits_helpers.reading import other_hands, predict
+from digits_helpers.reading import checks, other_hands, predict
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +68,34 @@ def test_an_8x8_split_leaves_every_real_digit_a_stranger(real, split):
 def test_files_are_read_back_as_predict_reads_them(real, tmp_path):
     _, held_out = real
     few = held_out.subset(np.arange(6))
-    read = other_hands.write_and_read(few, tmp_path, size=64)
+    read = other_hands.write_and_read(few, size=64)
     assert read.readable.all() and len(read) == 6
-    paths = sorted(tmp_path.glob("*.png"))
+    paths = checks.write_scans(few.images, tmp_path, checks.Condition(64))  # the same files
     for index, path in enumerate(paths):
         for dataset in ("digits", "mnist"):
             expected = predict.file_features(path, dataset=dataset)[0]
             np.testing.assert_array_equal(read.features[dataset][index], expected)
 
 
-def test_a_file_predict_refuses_is_unreadable_and_wrong(tmp_path):
+def test_scans_written_and_read_in_pieces_by_worker_processes_are_those_of_one_call(real):
+    from digits_helpers.core import cluster
+
+    _, held_out = real
+    few = held_out.subset(np.arange(12))
+    alone = other_hands.write_and_read(few, preparations=("digits",))
+    with cluster.backend("", n_jobs=2) as workers:
+        spread = other_hands.write_and_read(few, preparations=("digits",), run_tasks=workers.map)
+    assert list(spread.features) == ["digits"]
+    np.testing.assert_array_equal(spread.features["digits"], alone.features["digits"])
+    np.testing.assert_array_equal(spread.readable, alone.readable)
+    np.testing.assert_array_equal(spread.labels, few.labels)
+
+
+def test_a_file_predict_refuses_is_unreadable_and_wrong():
     two = np.zeros((1, 28, 28), np.float32)
     two[0, 8:20, 3:6] = 1  # two strokes side by side: two pieces of ink
     two[0, 8:20, 22:25] = 1
-    read = other_hands.write_and_read(other_hands.RealDigits(two, np.array([1])), tmp_path)
+    read = other_hands.write_and_read(other_hands.RealDigits(two, np.array([1])))
     assert not read.readable[0]
 
 
