@@ -80,6 +80,11 @@ class _FlatParameters:
 
         self.coefs, self.intercepts = views(self.values)
         self.coef_grads, self.intercept_grads = views(self.grads)
+        # The weight matrices come first: all of them are one slice of each buffer.
+        n_coef_values = bounds[n]
+        self.coef_values = self.values[:n_coef_values]
+        self.coef_grad_values = self.grads[:n_coef_values]
+        self.coef_scratch = self.scratch[:n_coef_values]
         self.m_parts = views(self.m)
         self.v_parts = views(self.v)
         self.optimizer = optimizer
@@ -266,6 +271,8 @@ class LeanMLPClassifier(MLPClassifier):
         """
         coefs, intercepts = flat.coefs, flat.intercepts
         coef_grads, intercept_grads = flat.coef_grads, flat.intercept_grads
+        grads, coef_values = flat.grads, flat.coef_values
+        coef_grad_values, coef_scratch = flat.coef_grad_values, flat.coef_scratch
         n_weights = len(coefs)
         last = n_weights - 1
         alpha = self.alpha
@@ -286,12 +293,14 @@ class LeanMLPClassifier(MLPClassifier):
                     hidden_activation(a)
                 acts.append(a)
             out = acts[-1]
-            tmp = out - out.max(axis=1)[:, np.newaxis]
+            # The ufuncs' reductions that ndarray.max, .sum and .mean call, without their
+            # Python wrappers (.mean is the sum divided by the count): the same arithmetic.
+            tmp = out - _max(out, axis=1)[:, np.newaxis]
             np.exp(tmp, out=out)
-            out /= out.sum(axis=1)[:, np.newaxis]
+            out /= _sum(out, axis=1)[:, np.newaxis]
             # log_loss, then the L2 penalty.
             prob = np.clip(out, eps, 1 - eps)
-            loss = -xlogy(y_batch, prob).mean(axis=0).sum()  # np.average without weights
+            loss = -_sum(_sum(xlogy(y_batch, prob), axis=0) / n)  # np.average without weights
             values = 0
             for s in flat_coefs:
                 values += np.dot(s, s)
@@ -299,18 +308,24 @@ class LeanMLPClassifier(MLPClassifier):
             # Backward pass.
             delta = out - y_batch
             for i in range(last, -1, -1):
-                grad = coef_grads[i]
-                np.matmul(acts[i].T, delta, out=grad)
-                grad += alpha * coefs[i]
-                grad /= n
-                np.sum(delta, axis=0, out=intercept_grads[i])
-                intercept_grads[i] /= n
+                np.matmul(acts[i].T, delta, out=coef_grads[i])
+                _sum(delta, axis=0, out=intercept_grads[i])
                 if i:
                     delta = delta @ coefs[i].T
                     derivative(acts[i], delta)
+            # scikit-learn adds alpha * coefs to each layer's gradient, then divides both
+            # gradients by n, layer by layer; element-wise, so done here on all layers at
+            # once (no layer's gradient is read before then): the same numbers.
+            np.multiply(coef_values, alpha, out=coef_scratch)
+            np.add(coef_grad_values, coef_scratch, out=coef_grad_values)
+            np.divide(grads, n, out=grads)
             return loss
 
         return train_step
+
+
+_sum = np.add.reduce
+_max = np.maximum.reduce
 
 
 def _relu(a):
