@@ -2,15 +2,16 @@
 
 On the digits, a fit of ``MLPClassifier`` spends most of its time outside the
 arithmetic: each mini-batch step goes through input validation helpers, array-API
-dispatch and list-building in the optimiser, around 0.3 ms of which the matrix
-products take about a third. :class:`LeanMLPClassifier` replaces only the loop of
+dispatch and list-building in the optimiser: about 0.5 ms a step, a quarter of it in the
+matrix products. :class:`LeanMLPClassifier` replaces only the loop of
 ``_fit_stochastic`` for the common case (``solver='adam'``, shuffling, no sample
 weights, not ``partial_fit``) with one that performs **the same floating-point
 operations in the same order** on preallocated buffers. Its fits are bit-for-bit those
 of ``MLPClassifier`` (same random draws, weights, loss curve, stopping epoch and
-predictions); ``tests/test_lean_mlp.py`` checks that against scikit-learn itself for
+predictions); ``tests/unit/models/test_lean_mlp.py`` checks that against scikit-learn itself for
 every activation, batch size, depth and early-stopping setting of the study's grid.
-Anything else falls back to scikit-learn's own loop.
+Anything else falls back to scikit-learn's own loop. Where a step's time goes now (the
+matrix products, Adam's update, the rest): ``benchmarks/results/search_floor.md``.
 
 One deliberate difference: scikit-learn catches ``KeyboardInterrupt`` inside ``fit`` and
 returns the half-trained network with a warning. Here the interrupt propagates, so an
