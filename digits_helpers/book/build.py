@@ -249,7 +249,7 @@ def book_config(root: Path, url: str | None) -> dict[str, Any]:
 def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     """A digest of what the book of ``run_name`` is made from.
 
-    The run's ``results.json`` and executed notebooks, the book's own pages
+    The run's ``results.json`` (but its timings) and executed notebooks, the book's own pages
     (``book/`` but the staged chapters), the generated parameters page as it would
     be written now, the stylesheets in ``_static/``, ``_config.yml``, ``_toc.yml``, the
     repository address and the versions of :data:`BOOK_PACKAGES`: if any of them
@@ -271,7 +271,7 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
         A sha256 hex digest.
     """
     run_dir = root / "runs" / run_name
-    files = [run_dir / RESULTS_FILE, *(run_dir / step.filename for step in STAGES)]
+    files = [run_dir / step.filename for step in STAGES]
     chapters = root / CHAPTERS_DIR
     generated = root / PARAMETER_PAGE  # hashed as it would be written now: see below
     files += sorted(
@@ -287,6 +287,12 @@ def build_inputs_digest(root: Path, run_name: str, url: str | None) -> str:
     sha = hashlib.sha256()
     for part in (run_name, url or "", *(metadata.version(name) for name in BOOK_PACKAGES)):
         sha.update(f"{part}\n".encode())
+    # results.json without its timings: every run records its own wall time, even one
+    # that reused every notebook, and no page shows it.
+    recorded = json.loads((run_dir / RESULTS_FILE).read_text())
+    recorded.pop("timings", None)
+    sha.update(RESULTS_FILE.encode() + b"\0")
+    sha.update(hashlib.sha256(json.dumps(recorded, sort_keys=True).encode()).digest())
     for path in files:
         sha.update(path.relative_to(root).as_posix().encode() + b"\0")
         sha.update(hashlib.sha256(path.read_bytes()).digest())

@@ -464,6 +464,10 @@ def _run_locked(
                 injected["run_dir"] = "."
             _execute(step, notebook, output, injected, staging, prefix)
             seconds = time.perf_counter() - step_start
+            # The form a reuse publishes (_reuse grafts the cached execution onto the
+            # source): a run that reuses this one then publishes the same bytes, and the
+            # book built from this run is still current after it.
+            graft_prose(output, notebook, output)
             prepare_for_book(output, **relative)
             report.steps.append(StepReport(step.notebook, seconds, cached=False))
             log(f"{prefix}: done in {seconds:.1f} s")

@@ -78,8 +78,19 @@ def test_injected_parameters_are_folded_and_defaults_removed_for_the_book(ran):
 
 def test_unchanged_notebooks_are_reused_from_the_cache(ran):
     project = ran
+    run_dir = project / "runs" / "trial"
+    executed = {step.filename: (run_dir / step.filename).read_bytes() for step in STAGES}
+    recorded = json.loads((run_dir / results.RESULTS_FILE).read_text())
     report = _run(project)
     assert all(step.cached for step in report.steps)
+    # Byte for byte what the execution published (papermill's per-cell metadata included
+    # or left out alike), so that the book built from the first run is still current.
+    assert {name: (run_dir / name).read_bytes() for name in executed} == executed
+    reused = json.loads((run_dir / results.RESULTS_FILE).read_text())
+    assert reused["timings"]["cached"] == [step.notebook for step in STAGES]
+    assert {k: v for k, v in reused.items() if k != "timings"} == {
+        k: v for k, v in recorded.items() if k != "timings"
+    }
 
 
 def test_changing_one_parameter_reexecutes_only_the_notebooks_that_read_it(ran):
