@@ -221,12 +221,11 @@ def _written_and_read(
     read["readable"] = True
     with tempfile.TemporaryDirectory(prefix="digits-book-scans-") as folder:
         paths = reading.write_scans(images, Path(folder), reading.Condition(size), seed=0)
-        for index, path in enumerate(paths):
-            for dataset in preparations:
-                try:
-                    read[dataset][index] = predict.file_features(path, dataset=dataset)[0]
-                except scan.ScanError:
-                    read["readable"][index] = False
+        for dataset in preparations:
+            prepared = predict.prepare_files(paths, dataset=dataset, form=False)
+            prepared_ok = np.array([error is None for error in prepared.errors], dtype=bool)
+            read[dataset][prepared_ok] = prepared.features
+            read["readable"] &= prepared_ok
     return read
 
 
